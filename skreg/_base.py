@@ -1,0 +1,638 @@
+"""BaseMLP: parameters, their validation, and the orchestration of ``fit``.
+
+``fit`` reads as: validate -> encode targets -> random streams -> split ->
+build network -> train -> set fitted attributes. Target encoding, the loss
+and the decoding of outputs belong to the two estimators in ``_classes``.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.optimize
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._early_stopping import ValidationMonitor, make_network_scorer, split_validation
+from ._layers import Context
+from ._losses import LOSSES
+from ._network import Network, build_layers
+from ._optimizers import SGD, Adam
+from ._penalties import ElasticNet
+from ._training import History, LoopSettings, TrainingData, as_batches_ready, train
+from .utils._sklearn_compat import (
+    Interval,
+    InvalidParameterError,
+    Options,
+    StrOptions,
+    _check_sample_weight,
+    _fit_context,
+)
+
+_RATE = Interval(Real, 0, 1, closed="left")
+
+# Below this many rows "auto" leaves early stopping off (HistGradientBoosting's rule)
+# and trains in float64, where float32 would buy little speed.
+_AUTO_EARLY_STOPPING_MIN_SAMPLES = 10_000
+_AUTO_FLOAT32_MIN_SAMPLES = 10_000
+
+
+def _per_layer(name, value, n_layers, check):
+    """Expand a scalar to one value per layer, or check a per-layer sequence."""
+    if np.ndim(value) == 0:
+        values = [value] * n_layers
+    else:
+        values = list(value)
+        if len(values) != n_layers:
+            raise InvalidParameterError(
+                f"The '{name}' parameter needs one value per layer ({n_layers} "
+                f"here), got {len(values)}: {value!r}."
+            )
+    for item in values:
+        if not check(item):
+            raise InvalidParameterError(
+                f"The '{name}' parameter got an invalid value {item!r} in {value!r}."
+            )
+    return values
+
+
+def _is_rate(value):
+    return isinstance(value, Real) and not isinstance(value, bool) and 0 <= value < 1
+
+
+def _is_bool(value):
+    return isinstance(value, (bool, np.bool_))
+
+
+class BaseMLP(BaseEstimator):
+    """Shared machinery of MLPClassifier and MLPRegressor; not for direct use."""
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean", StrOptions({"auto"})],
+        "scoring": [str, callable],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "restore_best_weights": ["boolean"],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [_RATE, "array-like"],
+        "input_dropout": [_RATE],
+        "dropconnect": [_RATE, "array-like"],
+        "batch_norm": ["boolean", "array-like"],
+        "batch_norm_momentum": [Interval(Real, 0, 1, closed="right")],
+        "max_norm": [None, Interval(Real, 0, None, closed="neither")],
+        "input_noise": [Interval(Real, 0, None, closed="left")],
+        "dtype": [StrOptions({"auto", "float32", "float64"})],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        l1_ratio=0.0,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        scoring="loss",
+        validation_fraction=0.1,
+        restore_best_weights=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        input_dropout=0.0,
+        dropconnect=0.0,
+        batch_norm=False,
+        batch_norm_momentum=0.1,
+        max_norm=None,
+        input_noise=0.0,
+        dtype="auto",
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.scoring = scoring
+        self.validation_fraction = validation_fraction
+        self.restore_best_weights = restore_best_weights
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.dropout = dropout
+        self.input_dropout = input_dropout
+        self.dropconnect = dropconnect
+        self.batch_norm = batch_norm
+        self.batch_norm_momentum = batch_norm_momentum
+        self.max_norm = max_norm
+        self.input_noise = input_noise
+        self.dtype = dtype
+
+    # ------------------------------------------------------------------
+    # parameters that need more than _parameter_constraints
+
+    def _hidden_sizes(self):
+        sizes = np.atleast_1d(self.hidden_layer_sizes)
+        if sizes.ndim != 1 or not all(
+            isinstance(s, Integral) and not isinstance(s, bool) and s > 0
+            for s in sizes.tolist()
+        ):
+            raise InvalidParameterError(
+                "The 'hidden_layer_sizes' parameter must be a positive int or a "
+                f"sequence of positive ints, got {self.hidden_layer_sizes!r}."
+            )
+        return [int(s) for s in sizes]
+
+    def _architecture(self):
+        """Per-layer regularization settings, checked against the depth."""
+        n_hidden = len(self._hidden_sizes())
+        return {
+            "activation": self.activation,
+            "dropout": _per_layer("dropout", self.dropout, n_hidden, _is_rate),
+            "dropconnect": _per_layer(
+                "dropconnect", self.dropconnect, n_hidden + 1, _is_rate
+            ),
+            "batch_norm": _per_layer("batch_norm", self.batch_norm, n_hidden, _is_bool),
+            "batch_norm_momentum": self.batch_norm_momentum,
+            "input_dropout": self.input_dropout,
+            "input_noise": self.input_noise,
+        }
+
+    def _check_solver_compatibility(self, architecture):
+        if self.solver != "lbfgs":
+            return
+        if self.l1_ratio > 0 and self.alpha > 0:
+            raise ValueError(
+                "solver='lbfgs' needs a smooth objective, but l1_ratio > 0 adds a "
+                "non-differentiable L1 term. Use solver='adam' or 'sgd' (which apply "
+                "L1 by a proximal step), or set l1_ratio=0."
+            )
+        stochastic = {
+            "dropout": any(architecture["dropout"]),
+            "dropconnect": any(architecture["dropconnect"]),
+            "input_dropout": self.input_dropout > 0,
+            "input_noise": self.input_noise > 0,
+        }
+        used = [name for name, on in stochastic.items() if on]
+        if used:
+            raise ValueError(
+                f"solver='lbfgs' needs a deterministic objective, but {used} draw "
+                "random masks or noise at every step. Use solver='adam' or 'sgd'."
+            )
+
+    # ------------------------------------------------------------------
+    # fit orchestration
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,
+            sample_weight_val=None):
+        """Fit the model to data matrix X and target(s) y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values (class labels in classification, real numbers in
+            regression).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights; the data term is their weighted mean (see the class
+            docstring). None means uniform weights.
+        X_val : {array-like, sparse matrix} of shape (n_val_samples, n_features), \
+                default=None
+            A validation set to monitor instead of splitting one off. With
+            ``early_stopping=True`` or ``"auto"`` it drives early stopping; with
+            ``early_stopping=False`` it is only recorded in
+            ``validation_loss_curve_`` and ``validation_scores_``.
+        y_val : array-like of shape (n_val_samples,) or (n_val_samples, n_outputs), \
+                default=None
+            Targets of ``X_val``.
+        sample_weight_val : array-like of shape (n_val_samples,), default=None
+            Sample weights of ``X_val``.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        if (X_val is None) != (y_val is None):
+            raise ValueError("X_val and y_val must be passed together.")
+        if sample_weight_val is not None and X_val is None:
+            raise ValueError("sample_weight_val needs X_val and y_val.")
+        return self._fit(
+            X, y, sample_weight, validation=(X_val, y_val, sample_weight_val),
+            incremental=False,
+        )
+
+    def _fit(self, X, y, sample_weight, *, validation=(None, None, None),
+             incremental=False, classes=None):
+        architecture = self._architecture()
+        self._check_solver_compatibility(architecture)
+        first_call = not (incremental or self.warm_start) or not hasattr(self, "coefs_")
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=first_call,
+            y_numeric=self._y_numeric,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        Y = self._encode_targets(y, first_call=first_call, classes=classes)
+        sample_weight = self._training_weights(X, y, sample_weight)
+        dtype = self._training_dtype(X)
+        X = as_batches_ready(X, dtype)
+        Y = Y.astype(dtype, copy=False)
+
+        rngs = self._random_streams(incremental)
+        network = self._network_for_training(X.shape[1], Y.shape[1], dtype, first_call, rngs)
+        loss = LOSSES[self._loss_name()]()
+        penalty = ElasticNet(self.alpha, self.l1_ratio)
+        if self.solver == "lbfgs":
+            self._fit_lbfgs(network, loss, penalty, X, Y, sample_weight, first_call)
+        else:
+            self._fit_stochastic(
+                network, loss, penalty, (X, Y, y, sample_weight), validation,
+                incremental, first_call, rngs,
+            )
+        self._export_network(network)
+        return self
+
+    def _training_dtype(self, X):
+        """float32 where it pays (large or float32 data), else float64.
+
+        scipy's L-BFGS-B works in float64, so lbfgs always does.
+        """
+        if self.solver == "lbfgs":
+            return np.dtype(np.float64)
+        if self.dtype != "auto":
+            return np.dtype(self.dtype)
+        if X.dtype == np.float32 or X.shape[0] > _AUTO_FLOAT32_MIN_SAMPLES:
+            return np.dtype(np.float32)
+        return np.dtype(np.float64)
+
+    def _training_weights(self, X, y, sample_weight):
+        if sample_weight is None and getattr(self, "class_weight", None) is None:
+            return None
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        if sample_weight.sum() <= 0:
+            raise ValueError(
+                "sample_weight sums to zero: at least one sample needs a positive "
+                "weight."
+            )
+        return self._apply_class_weight(sample_weight, y)
+
+    def _apply_class_weight(self, sample_weight, y):
+        return sample_weight
+
+    def _random_streams(self, incremental):
+        """Independent generators per purpose, so that enabling dropout does not
+        change the initial weights or the batch order."""
+        if incremental and hasattr(self, "_rngs"):
+            return self._rngs
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        streams = np.random.SeedSequence(seed).spawn(4)
+        self._rngs = dict(
+            zip(
+                ("init", "split", "shuffle", "masks"),
+                (np.random.default_rng(s) for s in streams),
+                strict=True,
+            )
+        )
+        return self._rngs
+
+    def _layer_units(self, n_features, n_outputs):
+        return [n_features, *self._hidden_sizes(), n_outputs]
+
+    def _make_network(self, n_features, n_outputs, dtype, **overrides):
+        settings = {**self._architecture(), **overrides}
+        layers = build_layers(self._layer_units(n_features, n_outputs), **settings)
+        return Network(layers, dtype=dtype)
+
+    def _network_for_training(self, n_features, n_outputs, dtype, first_call, rngs):
+        overrides = {}
+        if self.solver == "lbfgs":
+            # full-batch statistics: the running statistics equal the last pass
+            overrides["batch_norm_momentum"] = 1.0
+        network = self._make_network(n_features, n_outputs, dtype, **overrides)
+        if first_call:
+            network.initialize(rngs["init"])
+            self._history = History()
+        else:
+            self._load_fitted_weights(network)
+        return network
+
+    def _fit_stochastic(self, network, loss, penalty, data, validation, incremental,
+                        first_call, rngs):
+        X, Y, y, sample_weight = data
+        early_stopping = self._early_stopping_on(X.shape[0], validation, incremental)
+        rows, monitor = self._validation_monitor(
+            network, loss, data, validation, early_stopping, rngs
+        )
+        if first_call or not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = self._make_optimizer(network)
+        n_train = X.shape[0] if rows is None else len(rows)
+        settings = LoopSettings(
+            batch_size=self._batch_size(n_train),
+            max_iter=self.max_iter,
+            shuffle=self.shuffle,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            adaptive_learning_rate=self.solver == "sgd" and self.learning_rate == "adaptive",
+            invscaling_power=(
+                self.power_t
+                if self.solver == "sgd" and self.learning_rate == "invscaling"
+                else None
+            ),
+            learning_rate_init=self.learning_rate_init,
+            max_norm=self.max_norm,
+            restore_best_weights=self.restore_best_weights and early_stopping,
+            early_stopping=early_stopping,
+            verbose=int(self.verbose),
+        )
+        history = self._history
+        history.n_iter = 0
+        history.no_improvement_count = 0
+        history.best_validation_score = -np.inf
+        history.best_iteration = None
+        history.stop_reason = None
+        converged = train(
+            network, loss, penalty, self._optimizer,
+            TrainingData(X, Y, sample_weight, rows), settings, rngs, history,
+            validation=monitor, max_epochs=1 if incremental else None,
+        )
+        if not converged and not incremental and history.stop_reason is None:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
+                "and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
+
+    def _early_stopping_on(self, n_samples, validation, incremental):
+        if incremental:
+            return False  # one epoch over a chunk: nothing to stop
+        if self.early_stopping == "auto":
+            return validation[0] is not None or n_samples > _AUTO_EARLY_STOPPING_MIN_SAMPLES
+        return bool(self.early_stopping)
+
+    def _validation_monitor(self, network, loss, data, validation, early_stopping, rngs):
+        """Training rows and the per-epoch monitor (None when nothing is monitored)."""
+        X, Y, y, sample_weight = data
+        X_val, y_val, sw_val = validation
+        rows = None
+        if X_val is not None:
+            X_val, y_val = validate_data(
+                self, X_val, y_val, accept_sparse=["csr", "csc"], multi_output=True,
+                dtype=(np.float64, np.float32), reset=False, y_numeric=self._y_numeric,
+            )
+            Y_val = self._encode_targets(y_val, first_call=False, classes=None)
+            if sw_val is not None:
+                sw_val = _check_sample_weight(
+                    sw_val, X_val, dtype=np.float64, ensure_non_negative=True
+                )
+            X_val = as_batches_ready(X_val, network.dtype)
+        elif early_stopping:
+            stratify = y if self._stratify_split(y) else None
+            split = split_validation(
+                X.shape[0], self.validation_fraction, rngs["split"], stratify
+            )
+            if split is None:
+                return None, None
+            rows, val_rows = split
+            X_val, Y_val, y_val = X[val_rows], Y[val_rows], y[val_rows]
+            sw_val = None if sample_weight is None else sample_weight[val_rows]
+        else:
+            return None, None
+        Y_val = Y_val.astype(network.dtype, copy=False)
+        scorer = None
+        if self.scoring != "loss":
+            scorer = make_network_scorer(self, self.scoring, X_val, y_val, sw_val)
+        return rows, ValidationMonitor(X_val, Y_val, sw_val, loss, scorer)
+
+    def _stratify_split(self, y):
+        return False
+
+    def _batch_size(self, n_samples):
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(
+                f"Got batch_size={self.batch_size} larger than the {n_samples} "
+                "training samples; it is clipped to the number of samples."
+            )
+        return int(min(self.batch_size, n_samples))
+
+    def _make_optimizer(self, network):
+        size, dtype = network.params.size, network.dtype
+        if self.solver == "sgd":
+            return SGD(
+                size, dtype, learning_rate=self.learning_rate_init,
+                momentum=self.momentum, nesterov=self.nesterovs_momentum,
+            )
+        return Adam(
+            size, dtype, learning_rate=self.learning_rate_init, beta_1=self.beta_1,
+            beta_2=self.beta_2, epsilon=self.epsilon,
+        )
+
+    def _fit_lbfgs(self, network, loss, penalty, X, Y, sample_weight, first_call):
+        weights = None if sample_weight is None else sample_weight / sample_weight.sum()
+        n = network.n_penalized
+
+        def objective(params):
+            network.params[...] = params
+            Z, backward = network.forward(X, Context(training=True, weights=weights))
+            value, dZ = loss.value_and_gradient(Z, Y, weights)
+            backward(dZ)
+            penalty.add_smooth_gradient(network.params[:n], network.grads[:n])
+            return value + penalty.value(network.params[:n]), network.grads.copy()
+
+        curve = []
+        result = scipy.optimize.minimize(
+            objective,
+            network.params.copy(),
+            method="L-BFGS-B",
+            jac=True,
+            callback=lambda intermediate_result: curve.append(
+                float(intermediate_result.fun)
+            ),
+            options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
+        )
+        objective(result.x)  # leave the optimum (and its batch statistics) in place
+        history = self._history
+        history.n_iter = int(result.nit)
+        history.t += X.shape[0]
+        history.loss_curve.extend(curve or [float(result.fun)])
+        history.best_loss = min(history.best_loss, float(result.fun))
+        history.best_iteration = None
+        if result.status != 0:
+            warnings.warn(
+                f"lbfgs failed to converge after {result.nit} iterations "
+                f"(status={result.status}): {result.message}. Increase max_iter "
+                "(or max_fun), or scale the data.",
+                ConvergenceWarning,
+            )
+        if self.verbose:
+            print(f"lbfgs: {result.message}, loss = {result.fun:.8f}")
+
+    # ------------------------------------------------------------------
+    # fitted attributes <-> network
+
+    def _export_network(self, network):
+        """Set the scikit-learn fitted attributes from the trained network."""
+        dense = network.dense_layers
+        self.coefs_ = [layer.params["coef"].copy() for layer in dense]
+        self.intercepts_ = [
+            layer.params["intercept"].copy()
+            if layer.bias
+            else np.zeros(layer.n_out, dtype=network.dtype)
+            for layer in dense
+        ]
+        norms = iter(network.batch_norm_layers)
+        self.batch_norm_params_ = [
+            None if dense_layer.bias else _batch_norm_values(next(norms))
+            for dense_layer in dense[:-1]
+        ]
+        history = self._history
+        self.n_iter_ = history.n_iter
+        self.t_ = history.t
+        self.loss_curve_ = list(history.loss_curve)
+        self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else None
+        monitored = bool(history.validation_scores)
+        self.validation_loss_curve_ = list(history.validation_loss_curve) if monitored else None
+        self.validation_scores_ = list(history.validation_scores) if monitored else None
+        self.best_validation_score_ = history.best_validation_score if monitored else None
+        kept = history.best_iteration if monitored and self.restore_best_weights else None
+        self.best_iteration_ = kept
+        self.best_loss_ = None if monitored and self.early_stopping else history.best_loss
+        self.n_layers_ = len(dense) + 1
+        self.n_outputs_ = dense[-1].n_out
+        self.out_activation_ = LOSSES[self._loss_name()].out_activation
+
+    def _load_fitted_weights(self, network):
+        """Copy the fitted attributes into ``network`` (warm start, prediction)."""
+        dense = network.dense_layers
+        shapes = [layer.params["coef"].shape for layer in dense]
+        if [c.shape for c in self.coefs_] != shapes:
+            raise ValueError(
+                "The fitted coefs_ have shapes "
+                f"{[c.shape for c in self.coefs_]} but the network needs {shapes}: "
+                "with warm_start=True or partial_fit, keep hidden_layer_sizes and "
+                "the number of features and outputs unchanged."
+            )
+        for layer, coef, intercept in zip(dense, self.coefs_, self.intercepts_, strict=True):
+            layer.params["coef"][...] = coef
+            if layer.bias:
+                layer.params["intercept"][...] = intercept
+        fitted_norms = [p for p in getattr(self, "batch_norm_params_", []) if p is not None]
+        norms = network.batch_norm_layers
+        if len(fitted_norms) != len(norms):
+            raise ValueError(
+                "batch_norm differs from the fitted model's: with warm_start=True "
+                "or partial_fit, keep batch_norm unchanged."
+            )
+        for layer, values in zip(norms, fitted_norms, strict=True):
+            layer.params["gamma"][...] = values["gamma"]
+            layer.params["beta"][...] = values["beta"]
+            layer.state["running_mean"][...] = values["running_mean"]
+            layer.state["running_var"][...] = values["running_var"]
+
+    def _prediction_network(self):
+        """A float64 network holding the fitted weights, in prediction mode.
+
+        Predicting in float64 whatever the training dtype keeps predictions
+        independent of how rows are batched by the BLAS.
+        """
+        check_is_fitted(self)
+        network = self._make_network(
+            self.n_features_in_, self.n_outputs_, np.float64,
+            batch_norm=[p is not None for p in self.batch_norm_params_],
+        )
+        self._load_fitted_weights(network)
+        return network
+
+    def _validated_input(self, X):
+        """X checked against the fitted model, in float64."""
+        X = validate_data(
+            self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32),
+            reset=False,
+        )
+        return as_batches_ready(X, np.float64)
+
+    def _forward(self, X):
+        """Raw outputs (before the output activation) for input X."""
+        network = self._prediction_network()
+        return network.predict(self._validated_input(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+def _batch_norm_values(layer):
+    return {
+        "gamma": layer.params["gamma"].copy(),
+        "beta": layer.params["beta"].copy(),
+        "running_mean": layer.state["running_mean"].copy(),
+        "running_var": layer.state["running_var"].copy(),
+    }
+

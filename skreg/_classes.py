@@ -1,0 +1,805 @@
+"""MLPClassifier and MLPRegressor: target encoding, loss choice, predictions."""
+
+import warnings
+
+import numpy as np
+from scipy.special import expit, log_softmax, softmax
+from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import (
+    _check_partial_fit_first_call,
+    check_classification_targets,
+    type_of_target,
+    unique_labels,
+)
+
+from ._base import BaseMLP
+from ._layers import Context
+from ._losses import LOSSES
+from .utils._sklearn_compat import StrOptions, _fit_context
+
+_OBJECTIVE_DOC = r"""
+    Training objective
+    ------------------
+    With the network :math:`f_W`, sample weights :math:`s_i` (all ones by
+    default, multiplied by the class weights if any) and the weight matrices
+    :math:`W` (``coefs_``; biases and batch-norm parameters are never
+    penalized), training minimizes
+
+    .. math::
+
+        J(W) = \frac{\sum_i s_i\, \ell(y_i, f_W(x_i))}{\sum_i s_i}
+               + \alpha \Big(\rho \lVert W \rVert_1
+               + \tfrac{1 - \rho}{2} \lVert W \rVert_2^2\Big)
+
+    with :math:`\alpha` = ``alpha`` and :math:`\rho` = ``l1_ratio``: the
+    ElasticNet penalty of Zou & Hastie (2005), in the parametrization of
+    :class:`sklearn.linear_model.ElasticNet`. The stochastic solvers estimate
+    the data term on each mini-batch :math:`B` with weights
+    :math:`s_i / \sum_{j \in B} s_j` (a batch whose weights are all zero is
+    skipped); the penalty is *not* divided by the batch size, so the objective
+    does not depend on ``batch_size`` and integer sample weights are
+    equivalent to repeated rows. The smooth L2 part enters the gradient; the
+    L1 part is applied after each optimizer step as a proximal soft-threshold
+    ``w <- sign(w) max(|w| - eta * alpha * l1_ratio, 0)``, where ``eta`` is the
+    step the optimizer just took per unit of gradient (``learning_rate`` for
+    SGD, ``lr_t / (sqrt(v) + epsilon)`` per coordinate for Adam). Weights that
+    do not matter therefore become exactly ``0.0``. ``solver='lbfgs'``
+    minimizes :math:`J` on the full batch and refuses ``l1_ratio > 0``.
+
+    Mapping from scikit-learn: its MLP adds
+    :math:`\frac{\alpha_{sk}}{2 n_B} \lVert W \rVert_2^2` to the mean loss of
+    each batch of :math:`n_B` rows, so ``alpha = alpha_sklearn / n_B`` with
+    ``l1_ratio=0`` reproduces its penalty (``n_B`` = ``batch_size``, or the
+    number of samples for lbfgs). skreg does not divide by the batch size so
+    that ``alpha`` keeps its meaning when ``batch_size`` or the sample
+    weights change.
+
+    Dropout, DropConnect and input noise make :math:`f_W` random during
+    training: the stochastic solvers then minimize the expectation of
+    :math:`J` over the masks and the noise.
+"""
+
+_PARAMETERS_DOC = """
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element is the number of units in the ith hidden layer.
+
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Activation of the hidden layers.
+
+    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+        'adam' (Kingma & Ba, 2015), 'sgd' with (Nesterov) momentum, or
+        scipy's 'lbfgs' (full batch, deterministic regularizers only).
+
+    alpha : float, default=0.0001
+        Strength of the ElasticNet penalty on the weights, >= 0. Not divided
+        by the batch size, unlike scikit-learn's MLP: see "Training objective".
+
+    l1_ratio : float, default=0.0
+        Share of L1 in the penalty, in [0, 1]: 0 is ridge (L2, weight decay),
+        1 is lasso (L1, exact zeros), in between ElasticNet.
+
+    batch_size : int or 'auto', default='auto'
+        Mini-batch size of the stochastic solvers; 'auto' is
+        ``min(200, n_samples)``. Ignored by lbfgs.
+
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Learning-rate schedule of solver='sgd', as in scikit-learn.
+
+    learning_rate_init : float, default=0.001
+        Initial step size of 'sgd' and 'adam'.
+
+    power_t : float, default=0.5
+        Exponent of the 'invscaling' schedule.
+
+    max_iter : int, default=200
+        Maximum number of epochs (stochastic solvers) or iterations (lbfgs).
+
+    shuffle : bool, default=True
+        Whether to shuffle the rows at each epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds independent random streams for weight initialization, the
+        validation split, the batch order and the dropout masks and noise,
+        so that switching dropout on changes neither the initial weights nor
+        the batch order. Pass an int for reproducible results.
+
+    tol : float, default=1e-4
+        Improvement below which an epoch counts as no progress; after
+        ``n_iter_no_change`` such epochs training stops. It only decides when
+        patience runs out: the weights kept are those of the best epoch.
+
+    verbose : bool or int, default=False
+        Print one line per epoch: training loss, validation loss and score,
+        seconds.
+
+    warm_start : bool, default=False
+        Reuse the previous solution as initialization of the next ``fit``.
+
+    momentum : float, default=0.9
+        Momentum of solver='sgd', in [0, 1].
+
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with solver='sgd'.
+
+    early_stopping : bool or 'auto', default=False
+        Validation-based early stopping (Prechelt, 1998): hold out
+        ``validation_fraction`` of the training data (stratified for
+        classifiers when every class can appear on both sides), or use the
+        ``X_val``/``y_val`` passed to ``fit``; stop when the validation score
+        has not improved by ``tol`` for ``n_iter_no_change`` epochs, and keep
+        the weights of the best epoch (``restore_best_weights``). 'auto'
+        turns it on when n_samples > 10,000 or when ``X_val`` is passed, as in
+        :class:`~sklearn.ensemble.HistGradientBoostingClassifier`. Ignored by
+        lbfgs. Data too small to split raises a ``ValueError`` saying so.
+
+    scoring : str or callable, default='loss'
+        What early stopping monitors: 'loss' (the validation loss, score is
+        its negative) or any scikit-learn scorer name or callable
+        ``scorer(estimator, X, y)``.
+
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping, in (0, 1).
+
+    restore_best_weights : bool, default=True
+        With early stopping, end with the weights (and batch-norm statistics)
+        of the epoch with the best validation score, ``best_iteration_``.
+
+    beta_1 : float, default=0.9
+        Adam's decay rate of the first moment, in [0, 1).
+
+    beta_2 : float, default=0.999
+        Adam's decay rate of the second moment, in [0, 1).
+
+    epsilon : float, default=1e-8
+        Adam's numerical-stability constant.
+
+    n_iter_no_change : int, default=10
+        Patience: epochs without an improvement of ``tol`` before stopping.
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of lbfgs.
+
+    dropout : float or sequence of float, default=0.0
+        Dropout rate of the hidden units (Srivastava et al., 2014), one rate
+        for all hidden layers or one per hidden layer, each in [0, 1). In
+        training each unit of each sample is zeroed with that probability and
+        the survivors are scaled by ``1 / (1 - rate)`` (inverted dropout), so
+        prediction uses the network as it is, without masks.
+
+    input_dropout : float, default=0.0
+        Dropout rate of the input features, in [0, 1), same scheme.
+
+    dropconnect : float or sequence of float, default=0.0
+        DropConnect rate (Wan et al., 2013), one for all weight layers or one
+        per weight layer (hidden layers and the output layer): in training,
+        each *weight* is dropped independently for each mini-batch and the
+        kept ones scaled by ``1 / (1 - rate)``; prediction uses the expected
+        weights, i.e. ``coefs_`` themselves (the paper's mean-network
+        inference; its moment-matching sampling at test time is not used).
+
+    batch_norm : bool or sequence of bool, default=False
+        Batch normalization (Ioffe & Szegedy, 2015) of each hidden layer's
+        pre-activations, for all hidden layers or per hidden layer. Training
+        normalizes with the (sample-weighted) statistics of the mini-batch
+        and updates running statistics; prediction uses the running
+        statistics, so each row is predicted on its own. A dense layer
+        feeding batch norm has no bias (batch norm's shift replaces it).
+
+    batch_norm_momentum : float, default=0.1
+        Weight of the current batch in the running statistics,
+        ``running = (1 - m) * running + m * batch`` (PyTorch's convention;
+        Keras' ``momentum`` is ``1 - m``), in (0, 1].
+
+    max_norm : float or None, default=None
+        After each step, rescale each hidden unit's incoming weight vector (a
+        column of ``coefs_[i]``, hidden layers) to an L2 norm of at most this
+        (Srivastava et al., 2014). None disables it.
+
+    input_noise : float, default=0.0
+        Standard deviation of Gaussian noise added to the inputs in training
+        only, a data augmentation for tabular data (Bishop, 1995). Scale the
+        inputs first (e.g. StandardScaler) so that one value fits all.
+
+    dtype : {'auto', 'float32', 'float64'}, default='auto'
+        Precision of training with 'adam' and 'sgd'. 'auto' trains in float32
+        where it pays, i.e. when X is float32 or has more than 10,000 rows
+        (float32 matrix products run about twice as fast), and in float64
+        otherwise, where the cost is per-call overhead and float64 keeps
+        results exact to scikit-learn's tolerances. lbfgs always runs in
+        float64 (scipy's L-BFGS-B does). Predictions are computed in float64
+        from the fitted weights whatever the training precision, so they do
+        not depend on how rows are batched.
+"""
+
+_ATTRIBUTES_DOC = """
+    loss_ : float
+        The objective (data term plus penalty) at the last epoch.
+
+    best_loss_ : float or None
+        The lowest training objective reached; None when early stopping
+        monitors a validation set.
+
+    loss_curve_ : list of float
+        The training objective per epoch (per iteration for lbfgs).
+
+    validation_loss_curve_ : list of float or None
+        The validation loss per epoch, when a validation set is monitored.
+
+    validation_scores_ : list of float or None
+        The validation score per epoch (``scoring``; the negative loss for
+        'loss'), when a validation set is monitored.
+
+    best_validation_score_ : float or None
+        The best of ``validation_scores_``.
+
+    best_iteration_ : int or None
+        The epoch (1-based, counted in ``loss_curve_``) whose weights were
+        kept by early stopping; None without it.
+
+    t_ : int
+        Number of training samples seen by the solver.
+
+    coefs_ : list of ndarray of shape (n_units_in, n_units_out)
+        The weight matrices; ``coefs_[i][:, j]`` is unit j's incoming weights.
+
+    intercepts_ : list of ndarray of shape (n_units_out,)
+        The bias vectors (zeros for a layer followed by batch norm).
+
+    batch_norm_params_ : list of dict or None
+        Per hidden layer, None or the batch-norm arrays ``gamma``, ``beta``,
+        ``running_mean`` and ``running_var``.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string feature names.
+
+    n_iter_ : int
+        Number of epochs (iterations for lbfgs) run by the last fit call.
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    n_outputs_ : int
+        Number of outputs.
+
+    out_activation_ : str
+        Name of the output activation.
+"""
+
+_REFERENCES_DOC = """
+    References
+    ----------
+    Srivastava, N., Hinton, G., Krizhevsky, A., Sutskever, I. and
+    Salakhutdinov, R. (2014). Dropout: a simple way to prevent neural networks
+    from overfitting. JMLR 15, 1929-1958.
+
+    Wan, L., Zeiler, M., Zhang, S., LeCun, Y. and Fergus, R. (2013).
+    Regularization of neural networks using DropConnect. ICML.
+
+    Ioffe, S. and Szegedy, C. (2015). Batch normalization: accelerating deep
+    network training by reducing internal covariate shift. ICML.
+
+    Zou, H. and Hastie, T. (2005). Regularization and variable selection via
+    the elastic net. JRSS B 67(2), 301-320.
+
+    Prechelt, L. (1998). Early stopping - but when? Neural Networks: Tricks of
+    the Trade, 55-69.
+
+    Kingma, D. and Ba, J. (2015). Adam: a method for stochastic optimization.
+    ICLR.
+
+    Gal, Y. and Ghahramani, Z. (2016). Dropout as a Bayesian approximation.
+    ICML.
+"""
+
+
+class _MCDropoutMixin:
+    """Monte Carlo dropout: stochastic forward passes at prediction time."""
+
+    def _has_prediction_masks(self):
+        architecture = self._architecture()
+        return bool(
+            any(architecture["dropout"])
+            or any(architecture["dropconnect"])
+            or self.input_dropout > 0
+        )
+
+    def sample_predictions(self, X, n_samples=30, random_state=None):
+        """Stochastic predictions with dropout and DropConnect masks on.
+
+        Monte Carlo dropout (Gal & Ghahramani, 2016): each pass draws fresh
+        dropout and DropConnect masks, while batch norm uses its running
+        statistics and no input noise is added, as at prediction time. Their
+        spread approximates the model's uncertainty.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        n_samples : int, default=30
+            Number of stochastic passes.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the masks.
+
+        Returns
+        -------
+        samples : ndarray of shape (n_samples, ...)
+            The passes stacked on a new first axis, each shaped like
+            ``predict_proba(X)`` (classifier) or ``predict(X)`` (regressor).
+        """
+        if int(n_samples) < 1:
+            raise ValueError(f"n_samples must be >= 1, got {n_samples}.")
+        network = self._prediction_network()
+        X = self._validated_input(X)
+        seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+        rng = np.random.default_rng(seed)
+        ctx = Context(training=False, rng=rng, mc_dropout=True)
+        passes = [self._sample_from_output(network.forward(X, ctx)[0])
+                  for _ in range(int(n_samples))]
+        return np.stack(passes)
+
+
+class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
+    __doc__ = f"""Multi-layer perceptron classifier with a regularization toolkit.
+
+    A drop-in superset of :class:`sklearn.neural_network.MLPClassifier`: the
+    same parameters, methods and fitted attributes, plus ElasticNet (L1/L2)
+    penalties, dropout, DropConnect, batch normalization, max-norm, input
+    noise and validation-based early stopping as plain parameters that
+    :class:`~sklearn.model_selection.GridSearchCV` can tune. Pure numpy.
+
+    The output layer is a logistic unit per label (binary and multilabel
+    targets, summed binary log loss) or a softmax (multiclass, cross-entropy).
+{_OBJECTIVE_DOC}
+    Parameters
+    ----------
+{_PARAMETERS_DOC}
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, multiplied into the sample weights:
+        ``{{label: weight}}``, or 'balanced' for
+        ``n_samples / (n_classes * np.bincount(y))``, where the counts are
+        sums of ``sample_weight`` when it is given (so that a weight of k
+        stays equivalent to k repeated rows). 'balanced' is not available
+        with ``partial_fit``, which sees one chunk at a time.
+
+    Attributes
+    ----------
+    classes_ : ndarray or list of ndarray
+        The class labels (one array per output for multilabel targets).
+{_ATTRIBUTES_DOC}
+    See Also
+    --------
+    MLPRegressor : The same network for regression.
+    sklearn.neural_network.MLPClassifier : scikit-learn's MLP, which skreg extends.
+{_REFERENCES_DOC}
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skreg import MLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = MLPClassifier(hidden_layer_sizes=(32,), dropout=0.2, alpha=1e-3,
+    ...                     max_iter=300, random_state=0).fit(X, y)
+    >>> clf.predict(X[:3])
+    array([0, 0, 0])
+    """
+
+    _parameter_constraints: dict = {
+        **BaseMLP._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+    _y_numeric = False
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        l1_ratio=0.0,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        scoring="loss",
+        validation_fraction=0.1,
+        restore_best_weights=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        input_dropout=0.0,
+        dropconnect=0.0,
+        batch_norm=False,
+        batch_norm_momentum=0.1,
+        max_norm=None,
+        input_noise=0.0,
+        dtype="auto",
+        class_weight=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes, activation=activation,
+            solver=solver, alpha=alpha, l1_ratio=l1_ratio, batch_size=batch_size,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
+            power_t=power_t, max_iter=max_iter, shuffle=shuffle,
+            random_state=random_state, tol=tol, verbose=verbose,
+            warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            scoring=scoring, validation_fraction=validation_fraction,
+            restore_best_weights=restore_best_weights, beta_1=beta_1,
+            beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun, dropout=dropout, input_dropout=input_dropout,
+            dropconnect=dropconnect, batch_norm=batch_norm,
+            batch_norm_momentum=batch_norm_momentum, max_norm=max_norm,
+            input_noise=input_noise, dtype=dtype,
+        )
+        self.class_weight = class_weight
+
+    # targets -----------------------------------------------------------
+
+    def _encode_targets(self, y, *, first_call, classes):
+        check_classification_targets(y)
+        if first_call:
+            self._label_binarizer = LabelBinarizer()
+            self._label_binarizer.fit(y if classes is None else classes)
+            self.classes_ = self._label_binarizer.classes_
+            n_classes = len(self.classes_) if y.ndim == 1 else 2
+            if n_classes < 2:
+                raise ValueError(
+                    "MLPClassifier needs samples of at least 2 classes in the data, "
+                    f"but the data contains only one class: {self.classes_[0]!r}."
+                )
+        elif type_of_target(y) != "multilabel-indicator":
+            unseen = np.setdiff1d(unique_labels(y), self.classes_)
+            if len(unseen):
+                raise ValueError(
+                    f"y has classes not seen in the first fit: {unseen.tolist()}. "
+                    f"The fitted classes are {self.classes_.tolist()}; pass every "
+                    "class to the first partial_fit call with classes=."
+                )
+        return self._label_binarizer.transform(y).astype(np.float64)
+
+    def _apply_class_weight(self, sample_weight, y):
+        if self.class_weight is None:
+            return sample_weight
+        if self.class_weight == "balanced" and y.ndim == 1:
+            # n_samples / (n_classes * count), with weighted counts so that a
+            # weight of k stays equivalent to k repeated rows
+            classes, codes = np.unique(y, return_inverse=True)
+            counts = np.bincount(codes, weights=sample_weight)
+            per_class = sample_weight.sum() / (len(classes) * np.maximum(counts, 1e-300))
+            return sample_weight * per_class[codes]
+        return sample_weight * compute_sample_weight(self.class_weight, y)
+
+    def _stratify_split(self, y):
+        return y.ndim == 1
+
+    def _loss_name(self):
+        if self._label_binarizer.y_type_ == "multiclass":
+            return "log_loss"
+        return "binary_log_loss"
+
+    # outputs -----------------------------------------------------------
+
+    def _binary(self):
+        return self._label_binarizer.y_type_ == "binary"
+
+    def _proba_from_output(self, Z):
+        if self._loss_name() == "log_loss":
+            proba = softmax(Z, axis=1)
+        elif self._binary():
+            # expit(-z) rather than 1 - expit(z): no cancellation to 0.0
+            proba = np.hstack([expit(-Z), expit(Z)])
+        else:
+            proba = expit(Z)
+        # keep every probability strictly inside (0, 1), so that its log is finite
+        tiny = np.finfo(proba.dtype).tiny
+        return np.clip(proba, tiny, np.nextafter(proba.dtype.type(1), 0))
+
+    def _decode_output(self, Z):
+        if self._binary():
+            Z = Z.ravel()
+        # the positive class wins where its logit is positive, i.e. p > 0.5
+        return self._label_binarizer.inverse_transform(Z, threshold=0.0)
+
+    _sample_from_output = _proba_from_output
+
+    def predict(self, X):
+        """Predict class labels (label sets for multilabel targets).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The predicted classes.
+        """
+        return self._decode_output(self._forward(X))
+
+    def predict_proba(self, X):
+        """Probability estimates.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class, in the order of ``classes_``; for
+            multilabel targets, the probability of each label.
+        """
+        return self._proba_from_output(self._forward(X))
+
+    def predict_log_proba(self, X):
+        """Logarithm of the probability estimates, computed stably from logits.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            ``log(predict_proba(X))`` without underflow to ``-inf``.
+        """
+        Z = self._forward(X)
+        if self._loss_name() == "log_loss":
+            return log_softmax(Z, axis=1)
+        log_p = -np.logaddexp(0, -Z)
+        if self._binary():
+            return np.hstack([-np.logaddexp(0, Z), log_p])
+        return log_p
+
+    # training ----------------------------------------------------------
+
+    def _partial_fit_available(self):
+        if self.class_weight == "balanced":
+            raise AttributeError(
+                "partial_fit is not available with class_weight='balanced': it "
+                "sees one chunk at a time. Compute the weights on the whole target "
+                "with sklearn.utils.class_weight.compute_class_weight and pass them "
+                "as a dict."
+            )
+        return self.solver != "lbfgs"
+
+    @available_if(_partial_fit_available)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Update the model with one epoch over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            The target classes.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+        classes : array of shape (n_classes,), default=None
+            All the classes that may appear in the calls; required in the
+            first call, ignored afterwards.
+
+        Returns
+        -------
+        self : object
+            The trained model.
+        """
+        first_call = _check_partial_fit_first_call(self, classes)
+        if first_call and hasattr(self, "coefs_"):
+            del self.coefs_
+        return self._fit(X, y, sample_weight, incremental=True,
+                         classes=self.classes_ if first_call else None)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class MLPRegressor(RegressorMixin, _MCDropoutMixin, BaseMLP):
+    __doc__ = f"""Multi-layer perceptron regressor with a regularization toolkit.
+
+    A drop-in superset of :class:`sklearn.neural_network.MLPRegressor`: the
+    same parameters, methods and fitted attributes, plus ElasticNet (L1/L2)
+    penalties, dropout, DropConnect, batch normalization, max-norm, input
+    noise, validation-based early stopping and Monte Carlo dropout
+    uncertainty. Pure numpy.
+
+    The output layer is affine (``loss='squared_error'``, per-sample loss
+    ``0.5 * mean_k (f_k - y_k)^2``) or exponential (``loss='poisson'``,
+    ``mean_k (exp(z_k) - y_k z_k)``, the half Poisson deviance up to a
+    constant).
+{_OBJECTIVE_DOC}
+    Parameters
+    ----------
+    loss : {{'squared_error', 'poisson'}}, default='squared_error'
+        The data loss.
+{_PARAMETERS_DOC}
+    Attributes
+    ----------
+{_ATTRIBUTES_DOC}
+    See Also
+    --------
+    MLPClassifier : The same network for classification.
+    sklearn.neural_network.MLPRegressor : scikit-learn's MLP, which skreg extends.
+{_REFERENCES_DOC}
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skreg import MLPRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> reg = MLPRegressor(hidden_layer_sizes=(32,), dropout=0.1, max_iter=50,
+    ...                    learning_rate_init=0.01, random_state=0).fit(X, y)
+    >>> mean, std = reg.predict(X[:2], return_std=True)
+    >>> mean.shape, std.shape
+    ((2,), (2,))
+    """
+
+    _parameter_constraints: dict = {
+        **BaseMLP._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+    }
+    _y_numeric = True
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        l1_ratio=0.0,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        scoring="loss",
+        validation_fraction=0.1,
+        restore_best_weights=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        input_dropout=0.0,
+        dropconnect=0.0,
+        batch_norm=False,
+        batch_norm_momentum=0.1,
+        max_norm=None,
+        input_noise=0.0,
+        dtype="auto",
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes, activation=activation,
+            solver=solver, alpha=alpha, l1_ratio=l1_ratio, batch_size=batch_size,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
+            power_t=power_t, max_iter=max_iter, shuffle=shuffle,
+            random_state=random_state, tol=tol, verbose=verbose,
+            warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            scoring=scoring, validation_fraction=validation_fraction,
+            restore_best_weights=restore_best_weights, beta_1=beta_1,
+            beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun, dropout=dropout, input_dropout=input_dropout,
+            dropconnect=dropconnect, batch_norm=batch_norm,
+            batch_norm_momentum=batch_norm_momentum, max_norm=max_norm,
+            input_noise=input_noise, dtype=dtype,
+        )
+        self.loss = loss
+
+    def _encode_targets(self, y, *, first_call, classes):
+        if self.loss == "poisson" and np.any(y < 0):
+            raise ValueError(
+                "loss='poisson' needs non-negative targets, but y has negative "
+                "values. Use loss='squared_error' or shift the targets."
+            )
+        return np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+
+    def _loss_name(self):
+        return self.loss
+
+    def _decode_output(self, Z):
+        pred = LOSSES[self.loss]().inverse_link(Z)
+        return pred.ravel() if pred.shape[1] == 1 else pred
+
+    _sample_from_output = _decode_output
+
+    def predict(self, X, return_std=False):
+        """Predict using the multi-layer perceptron.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        return_std : bool, default=False
+            Also return the standard deviation of Monte Carlo dropout passes
+            (:meth:`sample_predictions` with 30 passes seeded by
+            ``random_state``); the returned mean is then their mean. Without
+            dropout or DropConnect the spread is zero, with a warning.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predicted values.
+        y_std : ndarray of the same shape
+            Only with ``return_std=True``.
+        """
+        if not return_std:
+            return self._decode_output(self._forward(X))
+        if not self._has_prediction_masks():
+            warnings.warn(
+                "return_std=True without dropout, input_dropout or dropconnect: the "
+                "network is deterministic, so the standard deviation is zero.",
+                UserWarning,
+            )
+            mean = self._decode_output(self._forward(X))
+            return mean, np.zeros_like(mean)
+        samples = self.sample_predictions(X, random_state=self.random_state)
+        return samples.mean(axis=0), samples.std(axis=0)
+
+    def _partial_fit_available(self):
+        return self.solver != "lbfgs"
+
+    @available_if(_partial_fit_available)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with one epoch over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+            The trained model.
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        tags.target_tags.positive_only = self.loss == "poisson"
+        return tags

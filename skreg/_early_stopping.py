@@ -1,0 +1,117 @@
+"""Validation-based early stopping (Prechelt, 1998): the split and the monitor.
+
+The training loop calls the monitor once per epoch; it returns the
+validation loss and the validation score (higher is better). Which epoch's
+weights are kept and when patience runs out is decided in ``_training``.
+"""
+
+import warnings
+
+import numpy as np
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import train_test_split
+
+
+def split_validation(n_samples, fraction, rng, stratify=None):
+    """Indices ``(train, validation)`` of a split, or None if too small to use.
+
+    A split whose validation side would have fewer than 2 rows (or whose
+    training side would be empty) is refused with a warning, and training
+    goes on without early stopping. Stratifies on ``stratify`` (class labels)
+    only when every class can appear on both sides.
+    """
+    n_val = int(np.ceil(fraction * n_samples))
+    if n_val < 2 or n_samples - n_val < 1:
+        warnings.warn(
+            f"early_stopping is turned off for this fit: validation_fraction="
+            f"{fraction} of {n_samples} samples gives {n_val} validation samples, "
+            "and early stopping needs at least 2 (and a training set). Increase "
+            "validation_fraction, pass X_val and y_val to fit, or set "
+            "early_stopping=False.",
+            UserWarning,
+            stacklevel=5,
+        )
+        return None
+    if stratify is not None:
+        _, counts = np.unique(stratify, return_counts=True)
+        n_classes = len(counts)
+        if counts.min() < 2 or n_val < n_classes or n_samples - n_val < n_classes:
+            stratify = None
+    seed = int(rng.integers(np.iinfo(np.int32).max))
+    return train_test_split(
+        np.arange(n_samples), test_size=n_val, random_state=seed, stratify=stratify
+    )
+
+
+class ValidationMonitor:
+    """Computes ``(validation loss, validation score)`` for a network.
+
+    Parameters
+    ----------
+    X, Y : arrays
+        Validation inputs (training dtype) and encoded targets.
+    sample_weight : ndarray or None
+        Validation sample weights.
+    loss : Loss
+    scorer : callable or None
+        ``scorer(network) -> float``; None scores by the negative loss.
+    """
+
+    def __init__(self, X, Y, sample_weight, loss, scorer=None):
+        self.X, self.Y, self.loss, self.scorer = X, Y, loss, scorer
+        self.weights = None
+        if sample_weight is not None:
+            total = sample_weight.sum()
+            if total <= 0:
+                raise ValueError("sample_weight_val must have a positive sum.")
+            self.weights = sample_weight / total
+
+    def __call__(self, network):
+        Z = network.predict(self.X)
+        value = self.loss.value(Z, self.Y, self.weights)
+        score = -value if self.scorer is None else float(self.scorer(network))
+        return value, score
+
+
+class NetworkView:
+    """A fitted-estimator stand-in around a network being trained.
+
+    scikit-learn scorers call ``predict``, ``predict_proba`` or
+    ``decision_function`` on an estimator; this forwards them to the current
+    network through the estimator's own output decoding, without copying the
+    weights into fitted attributes.
+    """
+
+    def __init__(self, estimator, network):
+        self._estimator = estimator
+        self._network = network
+        if hasattr(estimator, "classes_"):
+            self.classes_ = estimator.classes_
+
+    def __sklearn_tags__(self):
+        return self._estimator.__sklearn_tags__()
+
+    def _output(self, X):
+        return self._network.predict(np.asarray(X, dtype=self._network.dtype))
+
+    def predict(self, X):
+        return self._estimator._decode_output(self._output(X))
+
+    def predict_proba(self, X):
+        return self._estimator._proba_from_output(self._output(X))
+
+    def decision_function(self, X):
+        return self._estimator._decision_from_output(self._output(X))
+
+
+def make_network_scorer(estimator, scoring, X, y, sample_weight):
+    """``scorer(network) -> float`` for a scikit-learn scorer name or callable."""
+    scorer = check_scoring(estimator, scoring=scoring)
+
+    def score(network):
+        view = NetworkView(estimator, network)
+        if sample_weight is None:
+            return scorer(view, X, y)
+        return scorer(view, X, y, sample_weight=sample_weight)
+
+    return score

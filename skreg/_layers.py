@@ -1,0 +1,362 @@
+"""Layers of a feed-forward network, each with its own forward and backward step.
+
+Every layer follows one protocol:
+
+- ``param_specs()`` lists its trainable arrays as ``(name, shape, penalized)``;
+  the network allocates them in one flat buffer and hands each layer views of
+  it through ``bind(params, grads)``.
+- ``state`` (a dict of arrays) holds what is not trained by the optimizer but
+  belongs to the model, such as batch-norm running statistics.
+- ``forward(X, ctx, need_input_grad)`` returns ``(Y, backward)``. ``backward(dY)``
+  writes the parameter gradients into the bound gradient views and returns
+  ``dX`` (or ``None`` when ``need_input_grad`` is false). The closure captures
+  exactly what the backward step needs (input, mask, normalized activations),
+  so no stale cache can leak between calls. ``backward`` may overwrite ``dY``.
+
+``ctx`` is a :class:`Context`: whether we train, the random generator for masks
+and noise, and the normalized sample weights of the mini-batch.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+
+@dataclass
+class Context:
+    """What a forward pass needs besides its input.
+
+    Attributes
+    ----------
+    training : bool
+        Training mode: masks and noise are drawn, batch norm uses batch
+        statistics and updates its running statistics.
+    rng : numpy.random.Generator or None
+        Source of every mask and noise draw; required when training with a
+        stochastic layer.
+    weights : ndarray of shape (n_samples,) or None
+        Sample weights of the batch normalized to sum to one; ``None`` means
+        uniform. Batch norm computes weighted batch statistics with them.
+    mc_dropout : bool
+        Draw dropout and DropConnect masks outside training too (Monte Carlo
+        dropout, Gal & Ghahramani 2016); everything else behaves as at
+        prediction time.
+    """
+
+    training: bool = False
+    rng: np.random.Generator | None = None
+    weights: np.ndarray | None = None
+    mc_dropout: bool = False
+
+    @property
+    def drops(self):
+        """Whether dropout and DropConnect masks are drawn in this pass."""
+        return self.training or self.mc_dropout
+
+
+class Layer:
+    """Base class: a layer without parameters or state."""
+
+    def param_specs(self):
+        return []
+
+    def bind(self, params, grads):
+        """Receive views into the network's flat parameter and gradient buffers."""
+        self.params, self.grads = params, grads
+
+    def init_params(self, rng, dtype):
+        """Initial values of the parameters, keyed by name."""
+        return {}
+
+    state = {}
+
+    def reset_state(self):
+        """Return the non-trainable state to its initial value."""
+
+    @property
+    def stochastic(self):
+        """Whether training passes draw random numbers."""
+        return False
+
+
+def _keep_mask(rng, shape, rate, dtype):
+    """Inverted-dropout mask: 0 with probability ``rate``, else ``1 / (1 - rate)``."""
+    mask = rng.random(shape, dtype=dtype)
+    np.greater_equal(mask, rate, out=mask, casting="unsafe")
+    mask *= 1.0 / (1.0 - rate)
+    return mask
+
+
+class Dense(Layer):
+    """Affine layer ``Y = X @ W + b``, with optional DropConnect.
+
+    DropConnect (Wan et al., 2013) drops each *weight* independently with
+    probability ``dropconnect`` for the whole mini-batch. The kept weights are
+    scaled by ``1 / (1 - dropconnect)`` (inverted scaling), so the expected
+    weight matrix equals ``W`` and prediction uses ``W`` itself: the
+    "mean network" inference of the paper, rather than its moment-matching
+    Gaussian sampling at test time.
+    """
+
+    def __init__(self, n_in, n_out, *, bias=True, dropconnect=0.0, init_factor=6.0):
+        self.n_in, self.n_out = n_in, n_out
+        self.bias = bias
+        self.dropconnect = dropconnect
+        self.init_factor = init_factor
+
+    def param_specs(self):
+        specs = [("coef", (self.n_in, self.n_out), True)]
+        if self.bias:
+            specs.append(("intercept", (self.n_out,), False))
+        return specs
+
+    def init_params(self, rng, dtype):
+        # Glorot & Bengio (2010) uniform, as scikit-learn's MLP: factor 6, or 2
+        # for the logistic activation.
+        bound = np.sqrt(self.init_factor / (self.n_in + self.n_out))
+        values = {"coef": rng.uniform(-bound, bound, (self.n_in, self.n_out))}
+        if self.bias:
+            values["intercept"] = rng.uniform(-bound, bound, self.n_out)
+        return values
+
+    @property
+    def stochastic(self):
+        return self.dropconnect > 0
+
+    def forward(self, X, ctx, need_input_grad=True):
+        W = self.params["coef"]
+        mask = None
+        if ctx.drops and self.dropconnect > 0:
+            mask = _keep_mask(ctx.rng, W.shape, self.dropconnect, W.dtype)
+            W = W * mask
+        Y = X @ W
+        if self.bias:
+            Y += self.params["intercept"]
+
+        def backward(dY):
+            grad_coef = self.grads["coef"]
+            if sp.issparse(X):
+                grad_coef[...] = X.T @ dY
+            else:
+                np.matmul(X.T, dY, out=grad_coef)
+            if mask is not None:
+                grad_coef *= mask
+            if self.bias:
+                np.sum(dY, axis=0, out=self.grads["intercept"])
+            return dY @ W.T if need_input_grad else None
+
+        return Y, backward
+
+
+class Activation(Layer):
+    """Elementwise nonlinearity, applied in place on the incoming array."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def forward(self, X, ctx, need_input_grad=True):
+        Y = ACTIVATIONS[self.name](X)
+
+        def backward(dY):
+            return DERIVATIVES[self.name](Y, dY)
+
+        return Y, backward
+
+
+def _identity(X):
+    return X
+
+
+def _relu(X):
+    return np.maximum(X, 0, out=X)
+
+
+def _tanh(X):
+    return np.tanh(X, out=X)
+
+
+def _logistic(X):
+    # 1 / (1 + exp(-x)) without overflow warnings for very negative x.
+    np.negative(X, out=X)
+    np.clip(X, -500, 500, out=X)
+    np.exp(X, out=X)
+    X += 1
+    return np.reciprocal(X, out=X)
+
+
+ACTIVATIONS = {
+    "identity": _identity,
+    "relu": _relu,
+    "tanh": _tanh,
+    "logistic": _logistic,
+}
+
+
+def _relu_derivative(Y, dY):
+    dY *= Y > 0
+    return dY
+
+
+def _tanh_derivative(Y, dY):
+    dY *= 1 - Y * Y
+    return dY
+
+
+def _logistic_derivative(Y, dY):
+    dY *= Y * (1 - Y)
+    return dY
+
+
+DERIVATIVES = {
+    "identity": lambda Y, dY: dY,
+    "relu": _relu_derivative,
+    "tanh": _tanh_derivative,
+    "logistic": _logistic_derivative,
+}
+
+
+class Dropout(Layer):
+    """Inverted dropout (Srivastava et al., 2014).
+
+    In training, each unit of each sample is zeroed with probability ``rate``
+    and the survivors are scaled by ``1 / (1 - rate)``, so that the expected
+    activation is unchanged. At prediction time the layer is the identity.
+    """
+
+    def __init__(self, rate):
+        self.rate = rate
+
+    @property
+    def stochastic(self):
+        return self.rate > 0
+
+    def forward(self, X, ctx, need_input_grad=True):
+        if not ctx.drops or self.rate == 0:
+            return X, _pass_through
+        if sp.issparse(X):
+            X = X.toarray()
+        mask = _keep_mask(ctx.rng, X.shape, self.rate, X.dtype)
+
+        def backward(dY):
+            dY *= mask
+            return dY
+
+        return X * mask, backward
+
+
+def _pass_through(dY):
+    return dY
+
+
+class GaussianNoise(Layer):
+    """Additive Gaussian input noise of standard deviation ``std``, training only.
+
+    A data augmentation for tabular inputs (Bishop, 1995: training with noise
+    is equivalent to Tikhonov regularization); the identity at prediction time.
+    """
+
+    def __init__(self, std):
+        self.std = std
+
+    @property
+    def stochastic(self):
+        return self.std > 0
+
+    def forward(self, X, ctx, need_input_grad=True):
+        if not ctx.training or self.std == 0:
+            return X, _pass_through
+        if sp.issparse(X):
+            X = X.toarray()
+        noise = ctx.rng.standard_normal(X.shape, dtype=X.dtype)
+        noise *= self.std
+        noise += X
+        return noise, _pass_through
+
+
+class BatchNorm(Layer):
+    """Batch normalization of pre-activations (Ioffe & Szegedy, 2015).
+
+    Training: ``Y = gamma * (X - mu_B) / sqrt(var_B + eps) + beta`` with the
+    (sample-weighted) mean and biased variance of the mini-batch, and the
+    running statistics move towards them:
+    ``running = (1 - momentum) * running + momentum * batch``.
+    Prediction: the running statistics replace the batch statistics, so each
+    row is transformed on its own.
+    """
+
+    def __init__(self, n_units, *, momentum=0.1, eps=1e-5):
+        self.n_units = n_units
+        self.momentum = momentum
+        self.eps = eps
+        self.state = {
+            "running_mean": np.zeros(n_units),
+            "running_var": np.ones(n_units),
+        }
+
+    def reset_state(self):
+        self.state["running_mean"][...] = 0.0
+        self.state["running_var"][...] = 1.0
+
+    def param_specs(self):
+        return [
+            ("gamma", (self.n_units,), False),
+            ("beta", (self.n_units,), False),
+        ]
+
+    def init_params(self, rng, dtype):
+        return {"gamma": np.ones(self.n_units), "beta": np.zeros(self.n_units)}
+
+    def forward(self, X, ctx, need_input_grad=True):
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        if not ctx.training:
+            inv_std = 1.0 / np.sqrt(self.state["running_var"] + self.eps)
+            x_hat = (X - self.state["running_mean"]) * inv_std.astype(X.dtype)
+            Y = x_hat * gamma
+            Y += beta
+
+            def backward_predict(dY):
+                self.grads["gamma"][...] = np.sum(dY * x_hat, axis=0)
+                self.grads["beta"][...] = np.sum(dY, axis=0)
+                return dY * (gamma * inv_std).astype(dY.dtype)
+
+            return Y, backward_predict
+
+        w = ctx.weights
+        mean = X.mean(axis=0) if w is None else w @ X
+        Xc = X - mean
+        var = (Xc * Xc).mean(axis=0) if w is None else w @ (Xc * Xc)
+        inv_std = 1.0 / np.sqrt(var + self.eps)
+        Xc *= inv_std  # Xc is now the normalized input x_hat
+        x_hat = Xc
+        Y = x_hat * gamma
+        Y += beta
+        self._update_running(mean, var)
+
+        def backward(dY):
+            self.grads["gamma"][...] = np.sum(dY * x_hat, axis=0)
+            self.grads["beta"][...] = np.sum(dY, axis=0)
+            if not need_input_grad:
+                return None
+            d_xhat = dY * gamma
+            sum_d = d_xhat.sum(axis=0)
+            sum_dx = np.sum(d_xhat * x_hat, axis=0)
+            if w is None:
+                n = X.shape[0]
+                d_xhat -= sum_d / n
+                d_xhat -= x_hat * (sum_dx / n)
+            else:
+                wc = w[:, None]
+                d_xhat -= wc * sum_d
+                d_xhat -= wc * x_hat * sum_dx
+            d_xhat *= inv_std
+            return d_xhat
+
+        return Y, backward
+
+    def _update_running(self, mean, var):
+        m = self.momentum
+        for key, batch in (("running_mean", mean), ("running_var", var)):
+            running = self.state[key]
+            running *= 1 - m
+            running += m * batch

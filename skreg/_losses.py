@@ -1,0 +1,122 @@
+"""Output links paired with their losses.
+
+Each loss maps raw network outputs ``Z`` (before the output activation),
+targets ``Y`` and normalized sample weights ``w`` (summing to one) to the
+weighted mean loss ``sum_i w_i * l(y_i, z_i)`` and its gradient with respect
+to ``Z``. Working on ``Z`` rather than on probabilities keeps them finite for
+any logits (log-sum-exp and softplus instead of ``log(p)``).
+"""
+
+import numpy as np
+from scipy.special import expit, log_softmax, softmax
+
+
+def _uniform_weights(weights, n_samples, dtype):
+    if weights is None:
+        return np.full(n_samples, 1.0 / n_samples, dtype=dtype)
+    return weights.astype(dtype, copy=False)
+
+
+class Loss:
+    """Base class. ``out_activation`` names the inverse link, as scikit-learn does."""
+
+    out_activation = "identity"
+
+    def inverse_link(self, Z):
+        return Z
+
+    def pointwise(self, Z, Y):
+        """Loss of each sample, shape (n_samples,)."""
+        raise NotImplementedError
+
+    def raw_gradient(self, Z, Y):
+        """Gradient of each sample's loss with respect to its outputs."""
+        raise NotImplementedError
+
+    def value(self, Z, Y, weights=None):
+        w = _uniform_weights(weights, Z.shape[0], Z.dtype)
+        return float(w @ self.pointwise(Z, Y))
+
+    def value_and_gradient(self, Z, Y, weights=None):
+        """Weighted mean loss and its gradient with respect to ``Z``."""
+        w = _uniform_weights(weights, Z.shape[0], Z.dtype)
+        grad = self.raw_gradient(Z, Y)
+        grad *= w[:, None]
+        return float(w @ self.pointwise(Z, Y)), grad
+
+
+class SquaredError(Loss):
+    """``l(y, z) = 0.5 * mean_k (z_k - y_k)^2`` (scikit-learn's MLPRegressor loss)."""
+
+    def pointwise(self, Z, Y):
+        diff = Z - Y
+        return 0.5 * np.mean(diff * diff, axis=1)
+
+    def raw_gradient(self, Z, Y):
+        grad = Z - Y
+        grad *= 1.0 / Z.shape[1]
+        return grad
+
+
+class Poisson(Loss):
+    """Half Poisson deviance up to a constant: ``l = mean_k (exp(z_k) - y_k z_k)``."""
+
+    out_activation = "exp"
+
+    def inverse_link(self, Z):
+        return np.exp(Z)
+
+    def pointwise(self, Z, Y):
+        return np.mean(np.exp(Z) - Y * Z, axis=1)
+
+    def raw_gradient(self, Z, Y):
+        grad = np.exp(Z)
+        grad -= Y
+        grad *= 1.0 / Z.shape[1]
+        return grad
+
+
+class BinaryLogLoss(Loss):
+    """Log loss summed over independent logistic outputs (binary and multilabel).
+
+    ``l(y, z) = sum_k softplus(z_k) - y_k z_k``, which equals
+    ``-sum_k y_k log p_k + (1 - y_k) log(1 - p_k)`` with ``p = expit(z)``.
+    """
+
+    out_activation = "logistic"
+
+    def inverse_link(self, Z):
+        return expit(Z)
+
+    def pointwise(self, Z, Y):
+        return np.sum(np.logaddexp(0, Z) - Y * Z, axis=1)
+
+    def raw_gradient(self, Z, Y):
+        grad = expit(Z)
+        grad -= Y
+        return grad
+
+
+class MultinomialLogLoss(Loss):
+    """Cross-entropy of a softmax output: ``l(y, z) = logsumexp(z) - z_y``."""
+
+    out_activation = "softmax"
+
+    def inverse_link(self, Z):
+        return softmax(Z, axis=1)
+
+    def pointwise(self, Z, Y):
+        return -np.sum(Y * log_softmax(Z, axis=1), axis=1)
+
+    def raw_gradient(self, Z, Y):
+        grad = softmax(Z, axis=1)
+        grad -= Y
+        return grad
+
+
+LOSSES = {
+    "squared_error": SquaredError,
+    "poisson": Poisson,
+    "binary_log_loss": BinaryLogLoss,
+    "log_loss": MultinomialLogLoss,
+}

@@ -1,0 +1,295 @@
+"""The epoch / mini-batch loop of the stochastic solvers, as plain functions.
+
+``train`` runs epochs until ``max_iter``, patience, divergence or Ctrl-C, and
+records everything in a :class:`History`; it never raises for those, it stops
+and says why. Whatever stops the loop, the network is left holding finite
+weights: the best epoch's when a validation set is monitored, otherwise the
+last epoch whose loss was finite.
+"""
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._layers import Context
+from ._penalties import apply_max_norm
+
+
+@dataclass
+class History:
+    """What training recorded, epoch by epoch; kept across ``partial_fit`` calls."""
+
+    loss_curve: list = field(default_factory=list)
+    validation_loss_curve: list = field(default_factory=list)
+    validation_scores: list = field(default_factory=list)
+    best_loss: float = np.inf
+    best_validation_score: float = -np.inf
+    best_iteration: int | None = None
+    n_iter: int = 0
+    t: int = 0
+    no_improvement_count: int = 0
+    stop_reason: str | None = None
+
+
+@dataclass
+class TrainingData:
+    """Training rows: X and encoded Y in the network's dtype, weights or None.
+
+    ``rows`` selects the training subset of X (None: all rows), so that a
+    validation split needs no copy of X.
+    """
+
+    X: object
+    Y: np.ndarray
+    sample_weight: np.ndarray | None = None
+    rows: np.ndarray | None = None
+
+    def __iter__(self):
+        return iter((self.X, self.Y, self.sample_weight, self.rows))
+
+    @property
+    def n_samples(self):
+        return self.X.shape[0] if self.rows is None else len(self.rows)
+
+
+@dataclass
+class LoopSettings:
+    """The estimator's parameters that the loop reads, already validated."""
+
+    batch_size: int
+    max_iter: int
+    shuffle: bool
+    tol: float
+    n_iter_no_change: int
+    adaptive_learning_rate: bool = False
+    invscaling_power: float | None = None
+    learning_rate_init: float = 1e-3
+    max_norm: float | None = None
+    restore_best_weights: bool = True
+    early_stopping: bool = False
+    verbose: int = 0
+
+
+class DivergenceError(FloatingPointError):
+    """Raised internally when a batch produces a non-finite loss or weights."""
+
+
+def iterate_batches(rows, n_samples, batch_size, rng=None):
+    """Row selections of the mini-batches of one epoch.
+
+    ``rows`` (an index array, or None for all ``n_samples`` rows) is the
+    training subset; indexing through it lets a validation split be held
+    out without copying X. Without shuffling and subset, batches are slices.
+    """
+    if rows is None and rng is None:
+        for start in range(0, n_samples, batch_size):
+            yield slice(start, min(start + batch_size, n_samples))
+        return
+    if rows is None:
+        rows = np.arange(n_samples)
+    order = rows if rng is None else rows[rng.permutation(len(rows))]
+    for start in range(0, len(order), batch_size):
+        yield order[start : start + batch_size]
+
+
+def _take(A, index):
+    if A is None:
+        return None
+    return A[index]
+
+
+def train_step(network, loss, penalty, optimizer, X, Y, sample_weight, rng):
+    """One mini-batch: forward, backward, smooth penalty, optimizer step, prox.
+
+    Returns the batch's weighted mean data loss and the sum of its sample
+    weights, or ``None`` when the weights are all zero (nothing to learn).
+    """
+    if sample_weight is None:
+        weight_sum, weights = float(X.shape[0]), None
+    else:
+        weight_sum = float(sample_weight.sum())
+        if weight_sum <= 0:
+            return None
+        weights = sample_weight / weight_sum
+    ctx = Context(training=True, rng=rng, weights=weights)
+    Z, backward = network.forward(X, ctx)
+    batch_loss, dZ = loss.value_and_gradient(Z, Y, weights)
+    if not np.isfinite(batch_loss):
+        raise DivergenceError(batch_loss)
+    backward(dZ)
+    n = network.n_penalized
+    penalty.add_smooth_gradient(network.params[:n], network.grads[:n])
+    optimizer.step(network.params, network.grads)
+    penalty.prox(network.params[:n], optimizer.step_size(n))
+    return batch_loss, weight_sum
+
+
+def run_epoch(network, loss, penalty, optimizer, data, settings, rngs):
+    """One pass over the training data; returns the epoch's training objective."""
+    X, Y, sample_weight, rows = data
+    order_rng = rngs["shuffle"] if settings.shuffle else None
+    hidden_coefs = [layer.params["coef"] for layer in network.dense_layers[:-1]]
+    total_loss = total_weight = 0.0
+    for index in iterate_batches(rows, X.shape[0], settings.batch_size, order_rng):
+        result = train_step(
+            network,
+            loss,
+            penalty,
+            optimizer,
+            _take(X, index),
+            _take(Y, index),
+            _take(sample_weight, index),
+            rngs["masks"],
+        )
+        if settings.max_norm is not None:
+            apply_max_norm(hidden_coefs, settings.max_norm)
+        if result is not None:
+            total_loss += result[0] * result[1]
+            total_weight += result[1]
+    if not np.all(np.isfinite(network.params)):
+        raise DivergenceError("non-finite weights")
+    data_loss = total_loss / total_weight if total_weight else 0.0
+    return data_loss + penalty.value(network.params[: network.n_penalized])
+
+
+def _update_patience(history, settings, value, best_value, *, higher_is_better):
+    """Count epochs whose value did not beat the best by more than ``tol``."""
+    if higher_is_better:
+        improved = value >= best_value + settings.tol
+    else:
+        improved = value <= best_value - settings.tol
+    history.no_improvement_count = 0 if improved else history.no_improvement_count + 1
+
+
+def _end_of_epoch(network, history, settings, optimizer, validation, best):
+    """Record the epoch, track the best state; return a stop reason or None."""
+    if validation is not None:
+        val_loss, val_score = validation(network)
+        history.validation_loss_curve.append(val_loss)
+        history.validation_scores.append(val_score)
+        _update_patience(
+            history, settings, val_score, history.best_validation_score,
+            higher_is_better=True,
+        )
+        if val_score > history.best_validation_score or history.best_iteration is None:
+            history.best_validation_score = val_score
+            history.best_iteration = history.n_iter
+            best["snapshot"] = network.snapshot()
+    if not settings.early_stopping:
+        train_loss = history.loss_curve[-1]
+        _update_patience(
+            history, settings, train_loss, history.best_loss, higher_is_better=False
+        )
+    history.best_loss = min(history.best_loss, history.loss_curve[-1])
+
+    if settings.invscaling_power is not None:
+        optimizer.learning_rate = (
+            settings.learning_rate_init / (history.t + 1) ** settings.invscaling_power
+        )
+    if history.no_improvement_count <= settings.n_iter_no_change:
+        return None
+    what = "Validation score" if settings.early_stopping else "Training loss"
+    message = (
+        f"{what} did not improve more than tol={settings.tol:f} for "
+        f"{settings.n_iter_no_change} consecutive epochs."
+    )
+    if settings.adaptive_learning_rate and optimizer.learning_rate > 1e-6:
+        optimizer.learning_rate /= 5.0
+        history.no_improvement_count = 0
+        if settings.verbose:
+            print(f"{message} Setting learning rate to {optimizer.learning_rate:f}")
+        if optimizer.learning_rate > 1e-6:
+            return None
+    return message
+
+
+def _print_epoch(history, seconds):
+    line = f"Iteration {history.n_iter}, loss = {history.loss_curve[-1]:.8f}"
+    if history.validation_scores:
+        line += (
+            f", validation loss = {history.validation_loss_curve[-1]:.8f}"
+            f", validation score = {history.validation_scores[-1]:.6f}"
+        )
+    print(f"{line}, {seconds:.2f} s")
+
+
+def train(network, loss, penalty, optimizer, data, settings, rngs, history,
+          validation=None, max_epochs=None):
+    """Train for up to ``max_epochs`` (default ``settings.max_iter``) epochs.
+
+    Parameters
+    ----------
+    network, loss, penalty, optimizer
+        The model and how it learns.
+    data : TrainingData
+        Training data in the network's dtype.
+    settings : LoopSettings
+    rngs : dict of numpy.random.Generator
+        ``"shuffle"`` for batch order, ``"masks"`` for dropout and noise.
+    history : History
+        Updated in place.
+    validation : callable or None
+        ``validation(network) -> (loss, score)`` on held-out data, or None.
+
+    Returns
+    -------
+    converged : bool
+        False when the loop ran out of epochs without meeting its tolerance.
+    """
+    max_epochs = settings.max_iter if max_epochs is None else max_epochs
+    best = {}
+    last_good = network.snapshot()
+    converged = False
+    try:
+        for _ in range(max_epochs):
+            start = time.perf_counter()
+            try:
+                epoch_loss = run_epoch(network, loss, penalty, optimizer, data, settings, rngs)
+            except DivergenceError:
+                network.restore(last_good)
+                history.stop_reason = "diverged"
+                warnings.warn(
+                    "Training diverged: the loss or the weights became NaN or "
+                    f"infinite in epoch {history.n_iter + 1}; the weights of the last "
+                    "finite epoch are kept. Lower learning_rate_init, scale the "
+                    "inputs (and, for regression, the targets), or use solver='adam'.",
+                    RuntimeWarning,
+                    stacklevel=4,
+                )
+                break
+            history.n_iter += 1
+            history.t += data.n_samples
+            history.loss_curve.append(epoch_loss)
+            message = _end_of_epoch(network, history, settings, optimizer, validation, best)
+            last_good = network.snapshot()
+            if settings.verbose:
+                _print_epoch(history, time.perf_counter() - start)
+            if message is not None:
+                history.stop_reason = message
+                converged = True
+                if settings.verbose:
+                    print(message + " Stopping.")
+                break
+    except KeyboardInterrupt:
+        history.stop_reason = "interrupted"
+        warnings.warn(
+            "Training interrupted by user; the estimator keeps the weights "
+            "reached so far" + (" (best validation epoch)." if best else "."),
+            UserWarning,
+            stacklevel=3,
+        )
+        if not best:
+            network.restore(last_good)
+    if best and settings.restore_best_weights:
+        network.restore(best["snapshot"])
+    return converged
+
+
+def as_batches_ready(X, dtype):
+    """X converted once to the training dtype; CSR for fast row gathering."""
+    if sp.issparse(X):
+        return sp.csr_matrix(X, dtype=dtype)
+    return np.asarray(X, dtype=dtype)
