@@ -10,12 +10,19 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.optimize
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import get_scorer_names
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._early_stopping import ValidationMonitor, make_network_scorer, split_validation
+from ._early_stopping import (
+    ValidationMonitor,
+    make_network_scorer,
+    predict_in_chunks,
+    split_validation,
+)
 from ._layers import Context
 from ._losses import LOSSES
 from ._network import Network, build_layers
@@ -32,6 +39,7 @@ from .utils._sklearn_compat import (
 )
 
 _RATE = Interval(Real, 0, 1, closed="left")
+_RATE_TEXT = "a float in the range [0.0, 1.0)"
 
 # Below this many rows "auto" leaves early stopping off (HistGradientBoosting's rule)
 # and trains in float64, where float32 would buy little speed.
@@ -39,22 +47,25 @@ _AUTO_EARLY_STOPPING_MIN_SAMPLES = 10_000
 _AUTO_FLOAT32_MIN_SAMPLES = 10_000
 
 
-def _per_layer(name, value, n_layers, check):
-    """Expand a scalar to one value per layer, or check a per-layer sequence."""
-    if np.ndim(value) == 0:
-        values = [value] * n_layers
-    else:
-        values = list(value)
-        if len(values) != n_layers:
-            raise InvalidParameterError(
-                f"The '{name}' parameter needs one value per layer ({n_layers} "
-                f"here), got {len(values)}: {value!r}."
-            )
-    for item in values:
-        if not check(item):
-            raise InvalidParameterError(
-                f"The '{name}' parameter got an invalid value {item!r} in {value!r}."
-            )
+def _per_layer(estimator, name, n_layers, check, kind, layer_kind):
+    """Expand a scalar parameter to one value per layer, or check a sequence.
+
+    Errors follow scikit-learn's InvalidParameterError wording.
+    """
+    value = getattr(estimator, name)
+    try:
+        scalar = np.ndim(value) == 0
+    except ValueError:  # ragged nested sequence
+        scalar = False
+    values = [value] * n_layers if scalar else list(value)
+    if len(values) != n_layers or not all(check(item) for item in values):
+        got = "" if scalar else f" ({len(values)} values)"
+        raise InvalidParameterError(
+            f"The '{name}' parameter of {type(estimator).__name__} must be {kind} "
+            f"or a sequence of such values, one per {layer_kind} ({n_layers} with "
+            f"hidden_layer_sizes={estimator.hidden_layer_sizes!r}). Got {value!r}"
+            f"{got} instead."
+        )
     return values
 
 
@@ -88,7 +99,7 @@ class BaseMLP(BaseEstimator):
         "momentum": [Interval(Real, 0, 1, closed="both")],
         "nesterovs_momentum": ["boolean"],
         "early_stopping": ["boolean", StrOptions({"auto"})],
-        "scoring": [str, callable],
+        "scoring": [StrOptions({"loss", *get_scorer_names()}), callable],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "restore_best_weights": ["boolean"],
         "beta_1": [Interval(Real, 0, 1, closed="left")],
@@ -192,8 +203,9 @@ class BaseMLP(BaseEstimator):
             for s in sizes.tolist()
         ):
             raise InvalidParameterError(
-                "The 'hidden_layer_sizes' parameter must be a positive int or a "
-                f"sequence of positive ints, got {self.hidden_layer_sizes!r}."
+                f"The 'hidden_layer_sizes' parameter of {type(self).__name__} must "
+                "be a positive int or a sequence of positive ints. Got "
+                f"{self.hidden_layer_sizes!r} instead."
             )
         return [int(s) for s in sizes]
 
@@ -202,11 +214,16 @@ class BaseMLP(BaseEstimator):
         n_hidden = len(self._hidden_sizes())
         return {
             "activation": self.activation,
-            "dropout": _per_layer("dropout", self.dropout, n_hidden, _is_rate),
-            "dropconnect": _per_layer(
-                "dropconnect", self.dropconnect, n_hidden + 1, _is_rate
+            "dropout": _per_layer(
+                self, "dropout", n_hidden, _is_rate, _RATE_TEXT, "hidden layer"
             ),
-            "batch_norm": _per_layer("batch_norm", self.batch_norm, n_hidden, _is_bool),
+            "dropconnect": _per_layer(
+                self, "dropconnect", n_hidden + 1, _is_rate, _RATE_TEXT,
+                "weight layer, output layer included",
+            ),
+            "batch_norm": _per_layer(
+                self, "batch_norm", n_hidden, _is_bool, "a bool", "hidden layer"
+            ),
             "batch_norm_momentum": self.batch_norm_momentum,
             "input_dropout": self.input_dropout,
             "input_noise": self.input_noise,
@@ -306,6 +323,13 @@ class BaseMLP(BaseEstimator):
         loss = LOSSES[self._loss_name()]()
         penalty = ElasticNet(self.alpha, self.l1_ratio)
         if self.solver == "lbfgs":
+            if validation[0] is not None:
+                warnings.warn(
+                    "solver='lbfgs' does not monitor a validation set: X_val and "
+                    "y_val are ignored. Use solver='adam' or 'sgd' to monitor them.",
+                    UserWarning,
+                    stacklevel=3,
+                )
             self._fit_lbfgs(network, loss, penalty, X, Y, sample_weight, first_call)
         else:
             self._fit_stochastic(
@@ -334,12 +358,18 @@ class BaseMLP(BaseEstimator):
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
-        if sample_weight.sum() <= 0:
+        sample_weight = self._apply_class_weight(sample_weight, y)
+        if np.any(sample_weight < 0):
             raise ValueError(
-                "sample_weight sums to zero: at least one sample needs a positive "
-                "weight."
+                "class_weight gives some samples a negative weight: class weights "
+                "must be >= 0."
             )
-        return self._apply_class_weight(sample_weight, y)
+        if not sample_weight.sum() > 0:
+            raise ValueError(
+                "sample_weight (times class_weight) sums to zero: at least one "
+                "sample needs a positive weight."
+            )
+        return sample_weight
 
     def _apply_class_weight(self, sample_weight, y):
         return sample_weight
@@ -415,16 +445,50 @@ class BaseMLP(BaseEstimator):
         history.best_validation_score = -np.inf
         history.best_iteration = None
         history.stop_reason = None
+        start = network.snapshot()
         converged = train(
             network, loss, penalty, self._optimizer,
             TrainingData(X, Y, sample_weight, rows), settings, rngs, history,
             validation=monitor, max_epochs=1 if incremental else None,
         )
+        if history.stop_reason == "diverged":
+            self._recover_from_divergence(network, X, start)
+        if history.best_iteration is not None:
+            if settings.restore_best_weights:
+                # best_iteration_ counts in loss_curve_, which warm starts extend
+                history.best_iteration += len(history.loss_curve) - history.n_iter
+            else:
+                # monitored only (X_val without early stopping): the last epoch is kept
+                history.best_iteration = None
         if not converged and not incremental and history.stop_reason is None:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
                 "and the optimization hasn't converged yet.",
                 ConvergenceWarning,
+            )
+
+    def _recover_from_divergence(self, network, X, start):
+        """After a diverged run, make sure the kept weights give finite outputs.
+
+        The loop keeps the weights of the last finite epoch, but weights that
+        are finite yet huge (say 1e200) still overflow in ``predict``. Then the
+        weights this fit started from are restored. The optimizer's moments
+        are dropped either way, so that a following ``partial_fit`` starts
+        afresh rather than from non-finite moments.
+        """
+        del self._optimizer
+        n_check = min(X.shape[0], 10_000)
+        with np.errstate(all="ignore"):
+            finite = np.all(np.isfinite(predict_in_chunks(network, X[:n_check])))
+        if not finite:
+            network.restore(start)
+            warnings.warn(
+                "The weights of the last finite epoch still give infinite or NaN "
+                "outputs, so the weights this fit started from are kept. Lower "
+                "learning_rate_init, scale the inputs (and, for regression, the "
+                "targets), or use solver='adam'.",
+                RuntimeWarning,
+                stacklevel=4,
             )
 
     def _early_stopping_on(self, n_samples, validation, incremental):
@@ -440,15 +504,22 @@ class BaseMLP(BaseEstimator):
         X_val, y_val, sw_val = validation
         rows = None
         if X_val is not None:
-            X_val, y_val = validate_data(
-                self, X_val, y_val, accept_sparse=["csr", "csc"], multi_output=True,
-                dtype=(np.float64, np.float32), reset=False, y_numeric=self._y_numeric,
-            )
-            Y_val = self._encode_targets(y_val, first_call=False, classes=None)
-            if sw_val is not None:
-                sw_val = _check_sample_weight(
-                    sw_val, X_val, dtype=np.float64, ensure_non_negative=True
+            try:
+                X_val, y_val = validate_data(
+                    self, X_val, y_val, accept_sparse=["csr", "csc"],
+                    multi_output=True, dtype=(np.float64, np.float32), reset=False,
+                    y_numeric=self._y_numeric,
                 )
+                Y_val = self._encode_targets(y_val, first_call=False, classes=None)
+                if sw_val is not None:
+                    sw_val = _check_sample_weight(
+                        sw_val, X_val, dtype=np.float64, ensure_non_negative=True
+                    )
+            except ValueError as exc:
+                # the checks name "X", "y", "sample_weight": say which set it is
+                raise ValueError(
+                    f"Invalid validation set (X_val, y_val, sample_weight_val): {exc}"
+                ) from exc
             X_val = as_batches_ready(X_val, network.dtype)
         elif early_stopping:
             stratify = y if self._stratify_split(y) else None
@@ -458,6 +529,18 @@ class BaseMLP(BaseEstimator):
             if split is None:
                 return None, None
             rows, val_rows = split
+            if sample_weight is not None and not (
+                sample_weight[rows].sum() > 0 and sample_weight[val_rows].sum() > 0
+            ):
+                warnings.warn(
+                    "early_stopping is turned off for this fit: the validation split "
+                    "leaves all the positive sample weights on one side. Pass "
+                    "X_val, y_val (and sample_weight_val) to fit, or set "
+                    "early_stopping=False.",
+                    UserWarning,
+                    stacklevel=4,
+                )
+                return None, None
             X_val, Y_val, y_val = X[val_rows], Y[val_rows], y[val_rows]
             sw_val = None if sample_weight is None else sample_weight[val_rows]
         else:
@@ -618,9 +701,19 @@ class BaseMLP(BaseEstimator):
         return as_batches_ready(X, np.float64)
 
     def _forward(self, X):
-        """Raw outputs (before the output activation) for input X."""
+        """Raw outputs (before the output activation) for input X.
+
+        Computed in float64 on slices of rows, so that predicting on a large X
+        needs neither a float64 copy of it nor full-size activations.
+        """
         network = self._prediction_network()
-        return network.predict(self._validated_input(X))
+        X = validate_data(
+            self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32),
+            reset=False,
+        )
+        if sp.issparse(X):
+            X = X.tocsr()  # row slices
+        return predict_in_chunks(network, X, np.float64)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
