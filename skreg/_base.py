@@ -41,10 +41,11 @@ from .utils._sklearn_compat import (
 _RATE = Interval(Real, 0, 1, closed="left")
 _RATE_TEXT = "a float in the range [0.0, 1.0)"
 
-# Below this many rows "auto" leaves early stopping off (HistGradientBoosting's rule)
-# and trains in float64, where float32 would buy little speed.
+# Below this many rows "auto" leaves early stopping off (HistGradientBoosting's rule).
 _AUTO_EARLY_STOPPING_MIN_SAMPLES = 10_000
-_AUTO_FLOAT32_MIN_SAMPLES = 10_000
+# Up to this many rows dtype="auto" trains in float64: exact to scikit-learn's
+# tolerances on the small data of its checks, at little cost on such sizes.
+_AUTO_FLOAT32_MIN_SAMPLES = 1_000
 
 
 def _per_layer(estimator, name, n_layers, check, kind, layer_kind):

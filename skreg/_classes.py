@@ -204,7 +204,7 @@ _PARAMETERS_DOC = """
 
     dtype : {'auto', 'float32', 'float64'}, default='auto'
         Precision of training with 'adam' and 'sgd'. 'auto' trains in float32
-        where it pays, i.e. when X is float32 or has more than 10,000 rows
+        where it pays, i.e. when X is float32 or has more than 1,000 rows
         (float32 matrix products run about twice as fast), and in float64
         otherwise, where the cost is per-call overhead and float64 keeps
         results exact to scikit-learn's tolerances. lbfgs always runs in

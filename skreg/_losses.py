@@ -113,6 +113,28 @@ class MultinomialLogLoss(Loss):
         grad -= Y
         return grad
 
+    def value_and_gradient(self, Z, Y, weights=None):
+        """Weighted mean loss and its gradient from one shared softmax.
+
+        The same arithmetic as ``pointwise`` and ``raw_gradient`` (shift by the
+        row maximum, as scipy does), in a few numpy calls: the training loop
+        calls this once per mini-batch.
+        """
+        w = _uniform_weights(weights, Z.shape[0], Z.dtype)
+        row_max = Z.max(axis=1, keepdims=True)
+        row_max[~np.isfinite(row_max)] = 0
+        shifted = Z - row_max
+        grad = np.exp(shifted)
+        total = grad.sum(axis=1, keepdims=True)
+        # -sum_k y_k log_softmax_k = sum_k y_k (log(total) - shifted_k)
+        shifted -= np.log(total)
+        shifted *= Y
+        value = -float(w @ shifted.sum(axis=1))
+        grad /= total
+        grad -= Y
+        grad *= w[:, None]
+        return value, grad
+
 
 LOSSES = {
     "squared_error": SquaredError,

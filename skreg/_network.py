@@ -41,7 +41,9 @@ class Network:
         sizes = [int(np.prod(shape)) for _, _, shape, _ in specs]
         self.params = np.zeros(sum(sizes), dtype=self.dtype)
         self.grads = np.zeros_like(self.params)
-        self.n_penalized = sum(s for s, spec in zip(sizes, specs, strict=True) if spec[3])
+        self.n_penalized = sum(
+            s for s, spec in zip(sizes, specs, strict=True) if spec[3]
+        )
         bound = [({}, {}) for _ in layers]
         start = 0
         for (index, name, shape, _), size in zip(specs, sizes, strict=True):

@@ -3,8 +3,9 @@
 ``train`` runs epochs until ``max_iter``, patience, divergence or Ctrl-C, and
 records everything in a :class:`History`; it never raises for those, it stops
 and says why. Whatever stops the loop, the network is left holding finite
-weights: the best epoch's when a validation set is monitored, otherwise the
-last epoch whose loss was finite.
+weights: the best validation epoch's when a validation set is monitored; after
+a divergence, those at the start of the epoch with the lowest training loss;
+after Ctrl-C, those of the last completed epoch.
 """
 
 import time
@@ -95,10 +96,12 @@ def iterate_batches(rows, n_samples, batch_size, rng=None):
         yield order[start : start + batch_size]
 
 
-def _take(A, index):
+def _take(A, index, out=None):
     if A is None:
         return None
-    return A[index]
+    if out is None or isinstance(index, slice) or sp.issparse(A):
+        return A[index]
+    return np.take(A, index, axis=0, out=out[: len(index)])
 
 
 def train_step(network, loss, penalty, optimizer, X, Y, sample_weight, rng):
@@ -114,16 +117,14 @@ def train_step(network, loss, penalty, optimizer, X, Y, sample_weight, rng):
         if weight_sum <= 0:
             return None
         weights = sample_weight / weight_sum
-    ctx = Context(training=True, rng=rng, weights=weights)
+    ctx = Context(training=True, rng=rng, weights=weights, reuse_buffers=True)
     Z, backward = network.forward(X, ctx)
     batch_loss, dZ = loss.value_and_gradient(Z, Y, weights)
     if not np.isfinite(batch_loss):
         raise DivergenceError(batch_loss)
     backward(dZ)
-    n = network.n_penalized
-    penalty.add_smooth_gradient(network.params[:n], network.grads[:n])
-    optimizer.step(network.params, network.grads)
-    penalty.prox(network.params[:n], optimizer.step_size(n))
+    # smooth penalty gradient, update and proximal step in one cache-friendly sweep
+    optimizer.step(network.params, network.grads, penalty, network.n_penalized)
     return batch_loss, weight_sum
 
 
@@ -133,14 +134,22 @@ def run_epoch(network, loss, penalty, optimizer, data, settings, rngs):
     order_rng = rngs["shuffle"] if settings.shuffle else None
     hidden_coefs = [layer.params["coef"] for layer in network.dense_layers[:-1]]
     total_loss = total_weight = 0.0
-    for index in iterate_batches(rows, X.shape[0], settings.batch_size, order_rng):
+    # rows of a shuffled batch are gathered into arrays reused by every batch
+    batch_size = min(settings.batch_size, X.shape[0])
+    X_batch = None if sp.issparse(X) else np.empty((batch_size, *X.shape[1:]), X.dtype)
+    Y_batch = np.empty((batch_size, *Y.shape[1:]), Y.dtype)
+    n_batches = -(-data.n_samples // settings.batch_size)
+    # verbose >= 2: about ten progress lines per epoch
+    report_every = max(1, n_batches // 10) if settings.verbose > 1 else 0
+    batches = iterate_batches(rows, X.shape[0], settings.batch_size, order_rng)
+    for number, index in enumerate(batches, start=1):
         result = train_step(
             network,
             loss,
             penalty,
             optimizer,
-            _take(X, index),
-            _take(Y, index),
+            _take(X, index, X_batch),
+            _take(Y, index, Y_batch),
             _take(sample_weight, index),
             rngs["masks"],
         )
@@ -149,10 +158,16 @@ def run_epoch(network, loss, penalty, optimizer, data, settings, rngs):
         if result is not None:
             total_loss += result[0] * result[1]
             total_weight += result[1]
+        if report_every and (number % report_every == 0 or number == n_batches):
+            running = total_loss / total_weight if total_weight else 0.0
+            print(f"  batch {number}/{n_batches}, running data loss = {running:.8f}")
     if not np.all(np.isfinite(network.params)):
         raise DivergenceError("non-finite weights")
     data_loss = total_loss / total_weight if total_weight else 0.0
-    return data_loss + penalty.value(network.params[: network.n_penalized])
+    epoch_loss = data_loss + penalty.value(network.params[: network.n_penalized])
+    if not np.isfinite(epoch_loss):  # finite batches can still sum to inf
+        raise DivergenceError(epoch_loss)
+    return epoch_loss
 
 
 def _update_patience(history, settings, value, best_value, *, higher_is_better):
@@ -242,20 +257,29 @@ def train(network, loss, penalty, optimizer, data, settings, rngs, history,
     max_epochs = settings.max_iter if max_epochs is None else max_epochs
     best = {}
     last_good = network.snapshot()
+    # For divergence: (loss, weights at its start) of the lowest-loss epoch. An
+    # epoch's loss is averaged over its batches, so it vouches for the weights
+    # it started from; those it ended with may already be finite but huge.
+    lowest = (np.inf, last_good)
     converged = False
     try:
         for _ in range(max_epochs):
             start = time.perf_counter()
             try:
-                epoch_loss = run_epoch(network, loss, penalty, optimizer, data, settings, rngs)
+                # overflow is detected and reported below, not warned about
+                with np.errstate(over="ignore", invalid="ignore"):
+                    epoch_loss = run_epoch(
+                        network, loss, penalty, optimizer, data, settings, rngs
+                    )
             except DivergenceError:
-                network.restore(last_good)
+                network.restore(lowest[1])
                 history.stop_reason = "diverged"
                 warnings.warn(
                     "Training diverged: the loss or the weights became NaN or "
-                    f"infinite in epoch {history.n_iter + 1}; the weights of the last "
-                    "finite epoch are kept. Lower learning_rate_init, scale the "
-                    "inputs (and, for regression, the targets), or use solver='adam'.",
+                    f"infinite in epoch {history.n_iter + 1}; the weights at the "
+                    "start of the epoch with the lowest training loss are kept. Lower "
+                    "learning_rate_init, scale the inputs (and, for regression, the "
+                    "targets), or use solver='adam'.",
                     RuntimeWarning,
                     stacklevel=4,
                 )
@@ -263,7 +287,11 @@ def train(network, loss, penalty, optimizer, data, settings, rngs, history,
             history.n_iter += 1
             history.t += data.n_samples
             history.loss_curve.append(epoch_loss)
-            message = _end_of_epoch(network, history, settings, optimizer, validation, best)
+            message = _end_of_epoch(
+                network, history, settings, optimizer, validation, best
+            )
+            if epoch_loss < lowest[0]:
+                lowest = (epoch_loss, last_good)
             last_good = network.snapshot()
             if settings.verbose:
                 _print_epoch(history, time.perf_counter() - start)

@@ -1,0 +1,520 @@
+"""Training speed of skreg beside its floor and its competitors, side by side.
+
+Run from the repository root::
+
+    python benchmarks/speed.py              # full run: benchmarks/results/speed.md
+    python benchmarks/speed.py --quick      # tiny sizes: a smoke test of the harness
+    python benchmarks/speed.py --repeats 5 --output /tmp/speed.md
+
+Every contender of a case is timed once per repeat, the repeats interleaved
+(so that a slow spell of the machine hits all of them alike), and the table
+reports medians with the ratios computed within this run. Contenders:
+
+- the GEMM-only floor: the same matrix products, forward and backward, in
+  numpy float32 with preallocated outputs and nothing else (no activation,
+  loss, optimizer, masks);
+- skreg (float32 unless said otherwise);
+- scikit-learn's MLPClassifier on float64 and on float32 input;
+- PyTorch (CPU) with its default Adam and with fused Adam, when installed.
+
+Cases: the reference workload (20,000 MNIST rows, 784-512-512-10 ReLU, Adam,
+batch 256, 10 epochs, shuffling, no early stopping, every epoch run); the same
+with dropout 0.5, with batch norm, with DropConnect 0.5; a small-data case
+(load_digits, hidden (100,), batch 200, 200 epochs) where per-call overhead
+dominates; a large-data case (200,000 rows). PyTorch and threadpoolctl are
+benchmark-only dependencies, never needed by skreg.
+"""
+
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import sklearn
+from sklearn.datasets import load_digits
+from sklearn.neural_network import MLPClassifier as SklearnMLP
+
+import skreg
+from skreg import MLPClassifier
+
+try:
+    import torch
+except ImportError:  # PyTorch is optional: its rows are skipped
+    torch = None
+try:
+    from threadpoolctl import threadpool_info
+except ImportError:
+    threadpool_info = None
+
+ROOT = Path(__file__).resolve().parents[1]
+MNIST = ROOT.parent / "shared" / "data" / "mnist" / "mnist.npz"
+RESULTS = ROOT / "benchmarks" / "results" / "speed.md"
+
+ALPHA = 1e-4  # skreg's and scikit-learn's default L2; PyTorch gets it as weight_decay
+
+
+# ---------------------------------------------------------------------------
+# data
+
+
+def mnist_rows(n_rows, seed=0):
+    """``n_rows`` MNIST training images as float32 in [0, 1] and their labels.
+
+    Beyond the 60,000 images the rows repeat (the large case only times).
+    Without the data file, random pixels and labels of the same shape.
+    """
+    if MNIST.exists():
+        with np.load(MNIST) as data:
+            X = data["x_train"].reshape(len(data["x_train"]), -1)
+            y = data["y_train"].astype(np.int64)
+        reps = -(-n_rows // len(X))
+        X = np.tile(X, (reps, 1))[:n_rows]
+        y = np.tile(y, reps)[:n_rows]
+        return (X / np.float32(255)).astype(np.float32), y
+    rng = np.random.default_rng(seed)
+    return rng.random((n_rows, 784), dtype=np.float32), rng.integers(0, 10, n_rows)
+
+
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X / 16.0, y
+
+
+# ---------------------------------------------------------------------------
+# contenders: each returns (seconds, final training loss or None)
+
+
+def gemm_floor(X, hidden, n_outputs, batch_size, epochs):
+    """The matrix products of training, in float32, and nothing else."""
+    rng = np.random.default_rng(0)
+    sizes = [X.shape[1], *hidden, n_outputs]
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    W = [
+        rng.standard_normal((a, b), dtype=np.float32) * 0.01
+        for a, b in zip(sizes[:-1], sizes[1:], strict=True)
+    ]
+    G = [np.empty_like(w) for w in W]
+    acts = [np.empty((batch_size, b), np.float32) for b in sizes[1:]]
+    deltas = [np.empty((batch_size, a), np.float32) for a in sizes[1:-1]]
+    start = time.perf_counter()
+    for _ in range(epochs):
+        for lo in range(0, X.shape[0], batch_size):
+            A = [X[lo : lo + batch_size]]
+            n = A[0].shape[0]
+            for w, out in zip(W, acts, strict=True):
+                A.append(np.matmul(A[-1], w, out=out[:n]))
+            d = A[-1]
+            for i in range(len(W) - 1, -1, -1):
+                np.matmul(A[i].T, d, out=G[i])
+                if i > 0:
+                    d = np.matmul(d, W[i].T, out=deltas[i - 1][:n])
+    return time.perf_counter() - start, None
+
+
+def skreg_fit(X, y, hidden, batch_size, epochs, dtype="float32", **params):
+    model = MLPClassifier(
+        hidden_layer_sizes=hidden,
+        batch_size=batch_size,
+        max_iter=epochs,
+        tol=0.0,
+        n_iter_no_change=10**9,
+        early_stopping=False,
+        shuffle=True,
+        random_state=0,
+        dtype=dtype,
+        alpha=ALPHA,
+        **params,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning: max_iter on purpose
+        start = time.perf_counter()
+        model.fit(X, y)
+        seconds = time.perf_counter() - start
+    assert model.n_iter_ == epochs
+    return seconds, model.loss_curve_[-1]
+
+
+def sklearn_fit(X, y, hidden, batch_size, epochs, dtype=np.float64):
+    X = np.asarray(X, dtype=dtype)
+    model = SklearnMLP(
+        hidden_layer_sizes=hidden,
+        batch_size=batch_size,
+        max_iter=epochs,
+        tol=0.0,
+        n_iter_no_change=10**9,
+        early_stopping=False,
+        shuffle=True,
+        random_state=0,
+        alpha=ALPHA,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        start = time.perf_counter()
+        model.fit(X, y)
+        seconds = time.perf_counter() - start
+    return seconds, model.loss_curve_[-1]
+
+
+def torch_fit(
+    X, y, hidden, batch_size, epochs, fused=False, dropout=0.0, batch_norm=False
+):
+    torch.manual_seed(0)
+    layers, n_in = [], X.shape[1]
+    for n_out in hidden:
+        layers.append(torch.nn.Linear(n_in, n_out, bias=not batch_norm))
+        if batch_norm:
+            layers.append(torch.nn.BatchNorm1d(n_out))
+        layers.append(torch.nn.ReLU())
+        if dropout:
+            layers.append(torch.nn.Dropout(dropout))
+        n_in = n_out
+    n_classes = int(y.max()) + 1
+    layers.append(torch.nn.Linear(n_in, n_classes))
+    model = torch.nn.Sequential(*layers)
+    optimizer = torch.optim.Adam(
+        model.parameters(), lr=1e-3, weight_decay=ALPHA, fused=fused or None
+    )
+    loss_fn = torch.nn.CrossEntropyLoss()
+    Xt = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+    yt = torch.from_numpy(np.asarray(y, dtype=np.int64))
+    generator = torch.Generator().manual_seed(0)
+    model.train()
+    start = time.perf_counter()
+    for _ in range(epochs):
+        total, order = 0.0, torch.randperm(len(Xt), generator=generator)
+        for lo in range(0, len(Xt), batch_size):
+            index = order[lo : lo + batch_size]
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(model(Xt[index]), yt[index])
+            loss.backward()
+            optimizer.step()
+            total += float(loss.detach()) * len(index)
+    seconds = time.perf_counter() - start
+    return seconds, total / len(Xt)
+
+
+# ---------------------------------------------------------------------------
+# cases
+
+
+def cases(quick):
+    """name -> (data loader, settings, {contender: callable(X, y)})."""
+    n_ref, n_large = (2_000, 5_000) if quick else (20_000, 200_000)
+    epochs = 2 if quick else 10
+    large_epochs = 1
+    digit_epochs = 20 if quick else 200
+    ref = dict(hidden=(512, 512), batch_size=256, epochs=epochs)
+    large = dict(hidden=(512, 512), batch_size=256, epochs=large_epochs)
+    small = dict(hidden=(100,), batch_size=200, epochs=digit_epochs)
+
+    def with_torch(contenders, **torch_params):
+        if torch is not None:
+            contenders.update(torch_params)
+        return contenders
+
+    def gemm(settings):
+        return lambda X, y: gemm_floor(
+            X, settings["hidden"], 10, settings["batch_size"], settings["epochs"]
+        )
+
+    def sk(settings, **kw):
+        return lambda X, y: skreg_fit(
+            X, y, settings["hidden"], settings["batch_size"], settings["epochs"], **kw
+        )
+
+    def skl(settings, dtype):
+        return lambda X, y: sklearn_fit(
+            X,
+            y,
+            settings["hidden"],
+            settings["batch_size"],
+            settings["epochs"],
+            dtype=dtype,
+        )
+
+    def pt(settings, **kw):
+        return lambda X, y: torch_fit(
+            X, y, settings["hidden"], settings["batch_size"], settings["epochs"], **kw
+        )
+
+    return {
+        "reference": (
+            lambda: mnist_rows(n_ref),
+            ref,
+            with_torch(
+                {
+                    "GEMMs alone, numpy float32 (the floor)": gemm(ref),
+                    "skreg float32": sk(ref),
+                    "skreg float32 + dropout 0.5": sk(ref, dropout=0.5),
+                    "skreg float32 + batch norm": sk(ref, batch_norm=True),
+                    "skreg float32 + DropConnect 0.5": sk(ref, dropconnect=0.5),
+                    "scikit-learn, float32 input": skl(ref, np.float32),
+                    "scikit-learn, float64 input": skl(ref, np.float64),
+                },
+                **{
+                    "PyTorch float32, default Adam": pt(ref),
+                    "PyTorch float32, fused Adam": pt(ref, fused=True),
+                    "PyTorch float32 + dropout 0.5": pt(ref, dropout=0.5),
+                    "PyTorch float32 + batch norm": pt(ref, batch_norm=True),
+                },
+            ),
+        ),
+        "digits": (
+            digits,
+            small,
+            with_torch(
+                {
+                    "skreg (dtype='auto': float64 here)": sk(small, dtype="auto"),
+                    "skreg float32": sk(small),
+                    "scikit-learn, float32 input": skl(small, np.float32),
+                    "scikit-learn, float64 input": skl(small, np.float64),
+                },
+                **{"PyTorch float32, default Adam": pt(small)},
+            ),
+        ),
+        "large": (
+            lambda: mnist_rows(n_large),
+            large,
+            with_torch(
+                {
+                    "GEMMs alone, numpy float32 (the floor)": gemm(large),
+                    "skreg float32": sk(large),
+                },
+                **{
+                    "PyTorch float32, default Adam": pt(large),
+                    "PyTorch float32, fused Adam": pt(large, fused=True),
+                },
+            ),
+        ),
+    }
+
+
+def run_case(load, contenders, repeats):
+    X, y = load()
+    times = {name: [] for name in contenders}
+    losses = {}
+    for _ in range(repeats):
+        for name, fit in contenders.items():
+            seconds, loss = fit(X, y)
+            times[name].append(seconds)
+            losses[name] = loss
+    return X, y, times, losses
+
+
+# ---------------------------------------------------------------------------
+# report
+
+
+def machine_info():
+    cpu = platform.processor() or "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    lines = [
+        f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"- machine: {cpu}, {os.cpu_count()} logical CPUs, {platform.platform()}",
+        f"- Python {platform.python_version()}, numpy {np.__version__}, "
+        f"scikit-learn {sklearn.__version__}, skreg {skreg.__version__}, "
+        f"torch {torch.__version__ if torch is not None else 'not installed'}",
+    ]
+    if threadpool_info is not None:
+        for pool in threadpool_info():
+            lines.append(
+                f"- thread pool: {pool.get('internal_api')} {pool.get('version')} "
+                f"({pool.get('user_api')}, {pool.get('num_threads')} threads, "
+                f"{pool.get('threading_layer', '-')}, {pool.get('architecture', '-')}) "
+                f"from {Path(pool.get('filepath', '?')).name}"
+            )
+    else:
+        lines.append("- thread pools: threadpoolctl not installed")
+    return lines
+
+
+def table(times, losses, floor=None, sklearn64=None):
+    header = "| contender | median s | min-max s | final loss |"
+    rule = "|---|---|---|---|"
+    if floor:
+        header += " x GEMM floor |"
+        rule += "---|"
+    if sklearn64:
+        header += " x scikit-learn f64 |"
+        rule += "---|"
+    rows = [header, rule]
+    medians = {name: statistics.median(t) for name, t in times.items()}
+    for name, t in sorted(times.items(), key=lambda item: medians[item[0]]):
+        loss = losses.get(name)
+        row = (
+            f"| {name} | {medians[name]:.3f} | {min(t):.3f}-{max(t):.3f} | "
+            f"{'-' if loss is None else f'{loss:.4f}'} |"
+        )
+        if floor:
+            row += f" {medians[name] / medians[floor]:.2f} |"
+        if sklearn64:
+            row += f" {medians[name] / medians[sklearn64]:.2f} |"
+        rows.append(row)
+    return rows, medians
+
+
+def verdict(ok):
+    return "met" if ok else "**not met**"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="timed runs per contender"
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help=f"markdown report (default {RESULTS.relative_to(ROOT)}; "
+        "--quick writes none unless given)",
+    )
+    parser.add_argument(
+        "--cases",
+        nargs="+",
+        default=["reference", "digits", "large"],
+        choices=["reference", "digits", "large"],
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="limit BLAS and PyTorch threads (default: all cores)",
+    )
+    args = parser.parse_args(argv)
+    output = args.output or (None if args.quick else RESULTS)
+    if args.threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.threads)
+        if torch is not None:
+            torch.set_num_threads(args.threads)
+
+    load_start = os.getloadavg()
+    wall = time.perf_counter()
+    report = ["# skreg training speed", ""]
+    report += machine_info()
+    if args.threads is not None:
+        report.append(f"- threads limited to {args.threads} (--threads)")
+    report.append(
+        f"- repeats per contender: {args.repeats} (interleaved); medians reported"
+        + (" ; QUICK sizes (smoke test, not a measurement)" if args.quick else "")
+    )
+    report.append("")
+    targets = []
+    all_cases = cases(args.quick)
+    for case in args.cases:
+        load, settings, contenders = all_cases[case]
+        print(f"== {case}: {settings}", flush=True)
+        X, y, times, losses = run_case(load, contenders, args.repeats)
+        floor = next((n for n in times if n.startswith("GEMMs")), None)
+        sk64 = (
+            "scikit-learn, float64 input"
+            if "scikit-learn, float64 input" in times
+            else None
+        )
+        rows, med = table(times, losses, floor, sk64)
+        report += [
+            f"## {case}: {X.shape[0]:,} x {X.shape[1]} rows, hidden "
+            f"{settings['hidden']}, batch {settings['batch_size']}, "
+            f"{settings['epochs']} epochs, Adam",
+            "",
+        ]
+        report += rows + [""]
+        print("\n".join(rows), flush=True)
+        if case == "reference":
+            plain = med["skreg float32"]
+            ratio = plain / med[floor]
+            targets.append(
+                f"- reference: skreg / GEMM floor = {ratio:.2f} (target <= 1.3): "
+                f"{verdict(ratio <= 1.3)}"
+            )
+            if sk64:
+                ratio = plain / med[sk64]
+                targets.append(
+                    f"- reference: skreg / scikit-learn float64 = {ratio:.2f} "
+                    f"(target <= 0.25): {verdict(ratio <= 0.25)}"
+                )
+            for name in ("dropout 0.5", "batch norm", "DropConnect 0.5"):
+                extra = med[f"skreg float32 + {name}"] / plain - 1
+                targets.append(
+                    f"- {name} adds {100 * extra:.0f} % to skreg's plain time "
+                    f"(target <= 15 %): {verdict(extra <= 0.15)}"
+                )
+            # accuracy: float32 training ends where float64 training does
+            _, loss64 = skreg_fit(
+                X,
+                y,
+                settings["hidden"],
+                settings["batch_size"],
+                settings["epochs"],
+                dtype="float64",
+            )
+            loss32 = losses["skreg float32"]
+            gap = abs(loss32 - loss64) / loss64
+            targets.append(
+                f"- final training loss float32 {loss32:.5f} vs float64 "
+                f"{loss64:.5f}: relative gap {100 * gap:.2f} % (target <= 1 %): "
+                f"{verdict(gap <= 0.01)}"
+            )
+        if case == "digits":
+            mine = med["skreg (dtype='auto': float64 here)"]
+            fastest = min(mine, med["skreg float32"])
+            ratio = mine / med[sk64]
+            targets.append(
+                f"- digits: skreg (auto dtype) / scikit-learn float64 = {ratio:.2f}"
+                f" (target <= 0.4): {verdict(ratio <= 0.4)}; skreg float32: "
+                f"{med['skreg float32'] / med[sk64]:.2f}"
+            )
+            if "PyTorch float32, default Adam" in med:
+                pt = med["PyTorch float32, default Adam"]
+                targets.append(
+                    f"- digits: skreg {fastest:.3f} s vs PyTorch {pt:.3f} s "
+                    f"(target: below): {verdict(fastest < pt)}"
+                )
+        if case == "large":
+            ratio = med["skreg float32"] / med[floor]
+            targets.append(f"- large: skreg / GEMM floor = {ratio:.2f}")
+        # written after every case, so that an interrupted run leaves its results
+        done = case == args.cases[-1]
+        write_report(output, report, targets, load_start, wall, done)
+    print("\n".join(targets))
+    return 0
+
+
+def write_report(output, report, targets, load_start, wall, done):
+    load_end = os.getloadavg()
+    lines = list(report)
+    if not done:
+        lines += ["(partial report: the run has not finished all cases)", ""]
+    lines += ["## Targets (issue 7), from the medians above", ""] + targets + [""]
+    lines.append(
+        f"Load average (1 min) at start {load_start[0]:.1f}, "
+        f"at end {load_end[0]:.1f} on "
+        f"{os.cpu_count()} CPUs; total run {time.perf_counter() - wall:.0f} s. A load "
+        "above the CPU count means other processes shared the cores during the run: "
+        "absolute seconds are then inflated and ratios noisier, most of all for the "
+        "multi-threaded GEMMs."
+    )
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text("\n".join(lines) + "\n")
+        print(f"wrote {output}", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

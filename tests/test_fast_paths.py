@@ -1,0 +1,210 @@
+"""The speed work changes how, never what: fused and reused paths equal plain ones.
+
+- the chunked optimizer sweep (smooth penalty, update and proximal step fused
+  chunk by chunk) equals the textbook formulas applied to whole vectors;
+- the training loop's reused work arrays give the same outputs and gradients
+  as fresh arrays, batch after batch, for every layer type;
+- dropout / DropConnect masks drawn from raw bits equal the masks of uniform
+  draws compared with the rate, and keep their documented distribution.
+"""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from skreg import _optimizers
+from skreg._layers import Context, _keep_bits, _keep_mask
+from skreg._network import Network, build_layers
+from skreg._optimizers import SGD, Adam
+from skreg._penalties import ElasticNet
+
+
+def _reference_adam(params, grads_seq, penalty, n_pen, lr, b1, b2, eps):
+    """Adam as in Kingma & Ba with the L2 gradient and the L1 prox of ElasticNet."""
+    params = params.copy()
+    m = np.zeros_like(params)
+    v = np.zeros_like(params)
+    for t, grads in enumerate(grads_seq, start=1):
+        g = grads.copy()
+        g[:n_pen] += penalty.l2 * params[:n_pen]
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        lr_t = lr * np.sqrt(1 - b2**t) / (1 - b1**t)
+        denom = np.sqrt(v) + eps
+        params -= lr_t * m / denom
+        step = lr_t / denom[:n_pen]
+        w = params[:n_pen]
+        params[:n_pen] = np.sign(w) * np.maximum(np.abs(w) - step * penalty.l1, 0)
+    return params
+
+
+def _reference_sgd(params, grads_seq, penalty, n_pen, lr, momentum, nesterov):
+    params = params.copy()
+    velocity = np.zeros_like(params)
+    for grads in grads_seq:
+        g = grads.copy()
+        g[:n_pen] += penalty.l2 * params[:n_pen]
+        velocity = momentum * velocity - lr * g
+        if nesterov:
+            params += momentum * velocity - lr * g
+        else:
+            params += velocity
+        w = params[:n_pen]
+        step = lr / (1 - momentum)  # steady-state step of momentum SGD
+        params[:n_pen] = np.sign(w) * np.maximum(np.abs(w) - step * penalty.l1, 0)
+    return params
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    # 1024 float64 per chunk: the vectors below span several chunks, and the
+    # penalized boundary falls inside one
+    monkeypatch.setattr(_optimizers, "_CHUNK_BYTES", 8 * 1024)
+
+
+@pytest.mark.parametrize(
+    "alpha, l1_ratio", [(0.0, 0.0), (0.05, 0.0), (0.05, 1.0), (0.05, 0.3)]
+)
+@pytest.mark.parametrize("solver", ["adam", "sgd", "sgd-classical", "sgd-plain"])
+def test_chunked_step_equals_whole_vector_formulas(
+    small_chunks, solver, alpha, l1_ratio
+):
+    rng = np.random.default_rng(0)
+    n, n_pen, n_steps = 5000, 3100, 4
+    params = rng.normal(size=n)
+    params[:n_pen] *= 1e-3  # small weights: the soft threshold zeroes some
+    grads_seq = [rng.normal(size=n) for _ in range(n_steps)]
+    penalty = ElasticNet(alpha, l1_ratio)
+    if solver == "adam":
+        opt = Adam(
+            n, np.float64, learning_rate=0.01, beta_1=0.8, beta_2=0.99, epsilon=1e-6
+        )
+        expected = _reference_adam(
+            params, grads_seq, penalty, n_pen, 0.01, 0.8, 0.99, 1e-6
+        )
+    else:
+        momentum = 0.0 if solver == "sgd-plain" else 0.9
+        nesterov = solver == "sgd"
+        opt = SGD(
+            n, np.float64, learning_rate=0.05, momentum=momentum, nesterov=nesterov
+        )
+        expected = _reference_sgd(
+            params, grads_seq, penalty, n_pen, 0.05, momentum, nesterov
+        )
+    assert len(opt._chunks(n, n_pen)) > 3
+    actual = params.copy()
+    for grads in grads_seq:
+        opt.step(actual, grads.copy(), penalty, n_pen)
+    assert_allclose(actual, expected, rtol=1e-12, atol=1e-12)
+    if l1_ratio > 0:
+        assert np.any(actual[:n_pen] == 0.0)  # the prox really ran
+    assert not np.any(actual[n_pen:] == 0.0)  # and only on the penalized part
+
+
+def test_adam_step_size_and_moments_keep_their_meaning():
+    rng = np.random.default_rng(1)
+    g = rng.normal(size=50)
+    opt = Adam(50, np.float64, learning_rate=0.01)
+    opt.step(np.zeros(50), g.copy())
+    assert_allclose(opt.m, 0.1 * g, rtol=1e-12)
+    assert_allclose(opt.v, 0.001 * g * g, rtol=1e-12)
+    lr_t = 0.01 * np.sqrt(1 - 0.999) / (1 - 0.9)
+    assert_allclose(opt.step_size(20), lr_t / (np.sqrt(opt.v[:20]) + 1e-8), rtol=1e-12)
+
+
+LAYER_CONFIGS = {
+    "plain": dict(),
+    "dropout": dict(dropout=[0.5, 0.3], input_dropout=0.2),
+    "dropconnect": dict(dropconnect=[0.3, 0.5, 0.2]),
+    "batch_norm": dict(batch_norm=[True, True]),
+    "everything": dict(
+        dropout=[0.5, 0.0],
+        dropconnect=[0.0, 0.3, 0.2],
+        batch_norm=[True, False],
+        input_noise=0.1,
+    ),
+}
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("config", sorted(LAYER_CONFIGS))
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_reused_buffers_give_the_same_outputs_and_gradients(
+    config, activation, weighted
+):
+    rng = np.random.default_rng(2)
+    units = [6, 9, 7, 3]
+
+    def make_network():
+        layers = build_layers(units, activation=activation, **LAYER_CONFIGS[config])
+        network = Network(layers, dtype=np.float64)
+        network.initialize(np.random.default_rng(3))
+        return network
+
+    fresh, reused = make_network(), make_network()
+    # batches of varying size, the smaller after the larger (buffers are sliced)
+    for step, n in enumerate([11, 11, 4, 11]):
+        X = rng.normal(size=(n, units[0]))
+        dZ = rng.normal(size=(n, units[-1]))
+        w = rng.uniform(0.1, 1.0, n) if weighted else None
+        w = None if w is None else w / w.sum()
+        results = []
+        for network, reuse in ((fresh, False), (reused, True)):
+            ctx = Context(
+                training=True,
+                rng=np.random.default_rng(step),
+                weights=w,
+                reuse_buffers=reuse,
+            )
+            Z, backward = network.forward(X.copy(), ctx)
+            Z = Z.copy()
+            backward(dZ.copy())
+            results.append((Z, network.grads.copy(), network.get_state()))
+        (Z0, g0, s0), (Z1, g1, s1) = results
+        assert_allclose(Z1, Z0, rtol=1e-12, atol=1e-12)
+        assert_allclose(g1, g0, rtol=1e-12, atol=1e-12)
+        for a, b in zip(s0, s1, strict=True):
+            for key in a:
+                assert_allclose(b[key], a[key], rtol=1e-12, atol=1e-12)
+        assert np.any(g0 != 0)
+
+
+@pytest.mark.parametrize("rate", [0.0, 1e-6, 0.2, 0.5, 0.9])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_masks_from_raw_bits_have_the_documented_distribution(rate, dtype):
+    rng = np.random.default_rng(4)
+    shape = (400, 251)  # odd number of entries: the last 64-bit draw is split
+    mask = _keep_mask(rng, shape, rate, dtype)
+    assert mask.dtype == dtype and mask.shape == shape
+    assert set(np.unique(mask)) <= {dtype(0), dtype(1 / (1 - rate))}
+    n = mask.size
+    dropped = float(np.mean(mask == 0))
+    assert abs(dropped - rate) < 4 * np.sqrt(rate * (1 - rate) / n) + 1e-12
+    # draws are fresh and the same seed repeats the mask
+    again = _keep_mask(np.random.default_rng(4), shape, rate, dtype)
+    assert_array_equal(again, mask)
+    if 0.1 < rate < 0.9:
+        assert not np.array_equal(_keep_mask(rng, shape, rate, dtype), mask)
+        # no structure across rows or columns
+        by_column = np.mean(mask == 0, axis=0)
+        assert np.max(np.abs(by_column - rate)) < 6 * np.sqrt(rate * (1 - rate) / 400)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rate", [0.0, 1e-9, 0.1, 0.5, 0.8, 1 - 1e-12])
+@pytest.mark.parametrize("shape", [(4, 6), (256, 512), (3, 5)])
+def test_keep_bits_equal_uniform_draws_compared_with_the_rate(dtype, rate, shape):
+    # raw words and an integer threshold give the masks of rng.random(...) >= rate
+    keep = _keep_bits(np.random.default_rng(7), shape, rate, dtype)
+    expected = np.random.default_rng(7).random(shape, dtype=dtype) >= rate
+    assert_array_equal(keep, expected)
+
+
+def test_keep_bits_uses_the_given_generator_only():
+    rng = np.random.default_rng(5)
+    state = rng.bit_generator.state
+    keep = _keep_bits(rng, (3, 5), 0.5, np.float32)
+    assert keep.dtype == bool and keep.shape == (3, 5)
+    assert rng.bit_generator.state != state
+    rng.bit_generator.state = state
+    assert_array_equal(_keep_bits(rng, (3, 5), 0.5, np.float32), keep)
