@@ -270,7 +270,7 @@ def cases(quick):
             small,
             with_torch(
                 {
-                    "skreg (dtype='auto': float64 here)": sk(small, dtype="auto"),
+                    "skreg (dtype='auto')": sk(small, dtype="auto"),
                     "skreg float32": sk(small),
                     "scikit-learn, float32 input": skl(small, np.float32),
                     "scikit-learn, float64 input": skl(small, np.float64),
@@ -472,7 +472,7 @@ def main(argv=None):
                 f"{verdict(gap <= 0.01)}"
             )
         if case == "digits":
-            mine = med["skreg (dtype='auto': float64 here)"]
+            mine = med["skreg (dtype='auto')"]
             fastest = min(mine, med["skreg float32"])
             ratio = mine / med[sk64]
             targets.append(

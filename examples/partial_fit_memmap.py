@@ -28,6 +28,7 @@ about ten seconds.
 import tempfile
 import time
 import warnings
+import os
 from pathlib import Path
 
 import numpy as np
@@ -146,6 +147,7 @@ ax.set_ylabel("Training objective")
 ax.set_title("Streaming from disk learns like fit")
 ax.legend()
 fig.tight_layout()
-fig.savefig(Path(__file__).with_suffix(".png"))
+output_dir = Path(os.environ.get("SKREG_EXAMPLE_OUTPUT_DIR", Path(__file__).parent))
+fig.savefig(output_dir / f"{Path(__file__).stem}.png")
 
 workdir.cleanup()

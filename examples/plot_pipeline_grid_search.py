@@ -25,6 +25,7 @@ it saves its figure next to the script.
 # Data
 # ----
 # A stratified split keeps a test set that the search never sees.
+import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -133,7 +134,8 @@ for ax, batch_norm in zip(axes[:2], [False, True], strict=True):
 fig.colorbar(image, ax=axes[:2], label="cross-validated accuracy", shrink=0.8)
 
 LossCurveDisplay.from_estimator(search, ax=axes[2], name="best pipeline")
-fig.savefig(Path(__file__).with_suffix(".png"))
+output_dir = Path(os.environ.get("SKREG_EXAMPLE_OUTPUT_DIR", Path(__file__).parent))
+fig.savefig(output_dir / f"{Path(__file__).stem}.png")
 
 # %%
 # The heat maps show which regularizers matter on this data; the curves show
