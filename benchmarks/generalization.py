@@ -74,10 +74,22 @@ RESULTS_DIR = REPO / "benchmarks" / "results"
 
 SUITE = [
     # classification (10)
-    "adult", "magic", "spambase", "phoneme", "satimage", "letter", "churn",
-    "optdigits", "waveform_21", "nursery",
+    "adult",
+    "magic",
+    "spambase",
+    "phoneme",
+    "satimage",
+    "letter",
+    "churn",
+    "optdigits",
+    "waveform_21",
+    "nursery",
     # regression (5)
-    "537_houses", "197_cpu_act", "225_puma8NH", "564_fried", "529_pollen",
+    "537_houses",
+    "197_cpu_act",
+    "225_puma8NH",
+    "564_fried",
+    "529_pollen",
 ]
 QUICK_DATASETS = ["breast_cancer", "diabetes"]
 BUNDLED = {
@@ -88,8 +100,16 @@ BUNDLED = {
 }
 CONTENDERS = ["sklearn MLP", "skreg plain", "skreg tuned"]
 RAW_FIELDS = [
-    "dataset", "task", "seed", "contender", "val_score", "test_score",
-    "tuning_seconds", "rows_used", "rows_total", "best_params",
+    "dataset",
+    "task",
+    "seed",
+    "contender",
+    "val_score",
+    "test_score",
+    "tuning_seconds",
+    "rows_used",
+    "rows_total",
+    "best_params",
 ]
 
 
@@ -106,7 +126,7 @@ class Settings:
     tie: float
 
     def is_full_protocol(self):
-        return (sorted(self.datasets) == sorted(SUITE) and self.seeds >= 5)
+        return sorted(self.datasets) == sorted(SUITE) and self.seeds >= 5
 
 
 @dataclass
@@ -164,8 +184,9 @@ def load_pmlb(name):
         raise ValueError(f"{name}: metadata lists unknown features {unknown}")
     task = "regression" if name[0].isdigit() else "classification"
     y = data[:, -1] if task == "regression" else data[:, -1].astype(np.int64)
-    return Dataset(name, task, data[:, :-1], y,
-                   [features.index(c) for c in categorical])
+    return Dataset(
+        name, task, data[:, :-1], y, [features.index(c) for c in categorical]
+    )
 
 
 def load_dataset(name):
@@ -190,7 +211,10 @@ def subsample(dataset, max_rows, seed):
     if n <= max_rows:
         return dataset.X, dataset.y
     X, _, y, _ = train_test_split(
-        dataset.X, dataset.y, train_size=max_rows, random_state=seed,
+        dataset.X,
+        dataset.y,
+        train_size=max_rows,
+        random_state=seed,
         stratify=strata(dataset.y, dataset.task),
     )
     return X, y
@@ -199,10 +223,11 @@ def subsample(dataset, max_rows, seed):
 def split_60_20_20(X, y, task, seed):
     """Stratified train / validation / test split, 60 / 20 / 20."""
     X_train, X_rest, y_train, y_rest = train_test_split(
-        X, y, test_size=0.4, random_state=seed, stratify=strata(y, task))
+        X, y, test_size=0.4, random_state=seed, stratify=strata(y, task)
+    )
     X_val, X_test, y_val, y_test = train_test_split(
-        X_rest, y_rest, test_size=0.5, random_state=seed,
-        stratify=strata(y_rest, task))
+        X_rest, y_rest, test_size=0.5, random_state=seed, stratify=strata(y_rest, task)
+    )
     return (X_train, y_train), (X_val, y_val), (X_test, y_test)
 
 
@@ -214,11 +239,16 @@ def preprocessor(dataset):
     """One-hot for the categorical columns, standard scaling for the others."""
     n_features = dataset.X.shape[1]
     numeric = [j for j in range(n_features) if j not in dataset.categorical]
-    return ColumnTransformer([
-        ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-         dataset.categorical),
-        ("scale", StandardScaler(), numeric),
-    ])
+    return ColumnTransformer(
+        [
+            (
+                "onehot",
+                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                dataset.categorical,
+            ),
+            ("scale", StandardScaler(), numeric),
+        ]
+    )
 
 
 def search_space(contender):
@@ -226,8 +256,11 @@ def search_space(contender):
     learning_rate = {"learning_rate_init": loguniform(1e-4, 1e-2)}
     if contender == "sklearn MLP":
         # scikit-learn divides alpha by the batch size (skreg does not)
-        return {**learning_rate, "alpha": loguniform(1e-5, 1e1),
-                "early_stopping": [False, True]}
+        return {
+            **learning_rate,
+            "alpha": loguniform(1e-5, 1e1),
+            "early_stopping": [False, True],
+        }
     if contender == "skreg plain":
         return learning_rate
     return {
@@ -244,8 +277,11 @@ def search_space(contender):
 
 def network(contender, task, settings, seed):
     """The untuned network of a contender; tuning sets its parameters."""
-    common = {"hidden_layer_sizes": settings.hidden,
-              "max_iter": settings.max_iter, "random_state": seed}
+    common = {
+        "hidden_layer_sizes": settings.hidden,
+        "max_iter": settings.max_iter,
+        "random_state": seed,
+    }
     if contender == "sklearn MLP":
         cls = SklearnMLPClassifier if task == "classification" else SklearnMLPRegressor
         return cls(**common)
@@ -271,8 +307,9 @@ def score(task, model, X, y):
 def tune_and_test(dataset, contender, splits, settings, seed):
     """Random search on the validation split, then one test score."""
     (X_train, y_train), (X_val, y_val), (X_test, y_test) = splits
-    draws = ParameterSampler(search_space(contender), settings.n_iter,
-                             random_state=seed)
+    draws = ParameterSampler(
+        search_space(contender), settings.n_iter, random_state=seed
+    )
     start = time.perf_counter()
     best = (-np.inf, None, None)
     for params in draws:
@@ -332,14 +369,23 @@ def run(settings, raw_path, log=print):
                 if (name, str(seed), contender) in done:
                     continue
                 result = tune_and_test(dataset, contender, splits, settings, seed)
-                append_raw(raw_path, {
-                    "dataset": name, "task": dataset.task, "seed": seed,
-                    "contender": contender, "rows_used": len(y),
-                    "rows_total": len(dataset.y), **result,
-                })
-                log(f"{name:>14} seed {seed} {contender:<12} "
+                append_raw(
+                    raw_path,
+                    {
+                        "dataset": name,
+                        "task": dataset.task,
+                        "seed": seed,
+                        "contender": contender,
+                        "rows_used": len(y),
+                        "rows_total": len(dataset.y),
+                        **result,
+                    },
+                )
+                log(
+                    f"{name:>14} seed {seed} {contender:<12} "
                     f"val {result['val_score']:.4f} test {result['test_score']:.4f} "
-                    f"({result['tuning_seconds']:.1f} s)")
+                    f"({result['tuning_seconds']:.1f} s)"
+                )
 
 
 # ---------------------------------------------------------------------------
@@ -352,9 +398,9 @@ def collect(records, datasets):
     for name in datasets:
         rows = [r for r in records if r["dataset"] == name]
         seeds = sorted(
-            set.intersection(*[
-                {r["seed"] for r in rows if r["contender"] == c} for c in CONTENDERS
-            ]),
+            set.intersection(
+                *[{r["seed"] for r in rows if r["contender"] == c} for c in CONTENDERS]
+            ),
             key=int,
         )
         if not seeds:
@@ -363,10 +409,14 @@ def collect(records, datasets):
         table[name] = {
             "task": rows[0]["task"],
             "rows": f"{rows[0]['rows_used']} / {rows[0]['rows_total']}",
-            "seconds": {c: np.mean([float(by[c, s]["tuning_seconds"]) for s in seeds])
-                        for c in CONTENDERS},
-            "scores": {c: np.array([float(by[c, s]["test_score"]) for s in seeds])
-                       for c in CONTENDERS},
+            "seconds": {
+                c: np.mean([float(by[c, s]["tuning_seconds"]) for s in seeds])
+                for c in CONTENDERS
+            },
+            "scores": {
+                c: np.array([float(by[c, s]["test_score"]) for s in seeds])
+                for c in CONTENDERS
+            },
             "params": [json.loads(by["skreg tuned", s]["best_params"]) for s in seeds],
         }
     return table
@@ -396,10 +446,12 @@ def machine_description():
                 break
     except OSError:
         pass
-    return (f"{cpu}, {os.cpu_count()} logical cores, {platform.system()} "
-            f"{platform.release()}; Python {platform.python_version()}, "
-            f"numpy {np.__version__}, scipy {scipy.__version__}, "
-            f"scikit-learn {sklearn.__version__}, skreg {skreg.__version__}")
+    return (
+        f"{cpu}, {os.cpu_count()} logical cores, {platform.system()} "
+        f"{platform.release()}; Python {platform.python_version()}, "
+        f"numpy {np.__version__}, scipy {scipy.__version__}, "
+        f"scikit-learn {sklearn.__version__}, skreg {skreg.__version__}"
+    )
 
 
 def regularizer_usage(table):
@@ -417,11 +469,16 @@ def regularizer_usage(table):
 
 
 def markdown_report(table, settings, title, started, elapsed):
-    means = {n: {c: e["scores"][c].mean() for c in CONTENDERS} for n, e in table.items()}
+    means = {
+        n: {c: e["scores"][c].mean() for c in CONTENDERS} for n, e in table.items()
+    }
     lines = [f"# {title}", ""]
     if not settings.is_full_protocol():
-        lines += ["**Partial run**: not the full protocol (15-dataset suite, 5 seeds); "
-                  "read it as a smoke test, not as the benchmark result.", ""]
+        lines += [
+            "**Partial run**: not the full protocol (15-dataset suite, 5 seeds); "
+            "read it as a smoke test, not as the benchmark result.",
+            "",
+        ]
     lines += [
         f"- Date: {started:%Y-%m-%d %H:%M} UTC; wall time {elapsed / 60:.1f} min",
         f"- Machine: {machine_description()} (BLAS limited to 1 thread)",
@@ -435,7 +492,8 @@ def markdown_report(table, settings, title, started, elapsed):
         f"- Outcome: skreg tuned minus the other's mean; a tie when within "
         f"{settings.tie}.",
         "- Command: `python benchmarks/generalization.py "
-        + " ".join(sys.argv[1:]) + "`",
+        + " ".join(sys.argv[1:])
+        + "`",
         "",
         "| dataset | task | rows used / total | sklearn MLP | skreg plain | "
         "skreg tuned | tuned - sklearn | vs sklearn | vs plain |",
@@ -443,20 +501,25 @@ def markdown_report(table, settings, title, started, elapsed):
     ]
     tally = {"sklearn MLP": [], "skreg plain": []}
     for name, entry in table.items():
-        cells = [f"{entry['scores'][c].mean():.4f} +- {entry['scores'][c].std():.4f}"
-                 for c in CONTENDERS]
+        cells = [
+            f"{entry['scores'][c].mean():.4f} +- {entry['scores'][c].std():.4f}"
+            for c in CONTENDERS
+        ]
         best = max(CONTENDERS, key=lambda c: means[name][c])
         cells[CONTENDERS.index(best)] = f"**{cells[CONTENDERS.index(best)]}**"
         results = {}
         for other in tally:
-            results[other] = outcome(means[name]["skreg tuned"] - means[name][other],
-                                     settings.tie)
+            results[other] = outcome(
+                means[name]["skreg tuned"] - means[name][other], settings.tie
+            )
             tally[other].append(results[other])
         delta = means[name]["skreg tuned"] - means[name]["sklearn MLP"]
-        lines.append(f"| {name} | {entry['task'][:5]}. | {entry['rows']} | "
-                     + " | ".join(cells)
-                     + f" | {delta:+.4f} | {results['sklearn MLP']} | "
-                     f"{results['skreg plain']} |")
+        lines.append(
+            f"| {name} | {entry['task'][:5]}. | {entry['rows']} | "
+            + " | ".join(cells)
+            + f" | {delta:+.4f} | {results['sklearn MLP']} | "
+            f"{results['skreg plain']} |"
+        )
     lines += ["", "## Summary", ""]
     tuned = [means[n]["skreg tuned"] for n in table]
     for other, outcomes in tally.items():
@@ -464,13 +527,20 @@ def markdown_report(table, settings, title, started, elapsed):
         lines.append(
             f"- skreg tuned vs {other}: {counts['win']} wins / {counts['tie']} ties / "
             f"{counts['loss']} losses; Wilcoxon signed-rank: "
-            f"{paired_test(tuned, [means[n][other] for n in table])}")
-    seconds = {c: np.mean([e["seconds"][c] for e in table.values()]) for c in CONTENDERS}
-    lines.append("- Mean tuning time per dataset and seed ("
-                 + f"{settings.n_iter} fits): "
-                 + ", ".join(f"{c} {s:.1f} s" for c, s in seconds.items()))
-    lines.append("- Regularizers in the tuned skreg's best draws: " + ", ".join(
-        f"{k} {v}" for k, v in regularizer_usage(table).items()))
+            f"{paired_test(tuned, [means[n][other] for n in table])}"
+        )
+    seconds = {
+        c: np.mean([e["seconds"][c] for e in table.values()]) for c in CONTENDERS
+    }
+    lines.append(
+        "- Mean tuning time per dataset and seed ("
+        + f"{settings.n_iter} fits): "
+        + ", ".join(f"{c} {s:.1f} s" for c, s in seconds.items())
+    )
+    lines.append(
+        "- Regularizers in the tuned skreg's best draws: "
+        + ", ".join(f"{k} {v}" for k, v in regularizer_usage(table).items())
+    )
     lines.append("")
     return "\n".join(lines)
 
@@ -485,13 +555,21 @@ def plot_report(table, path, title):
     names = list(table)
     y = np.arange(len(names))
     fig, ax = plt.subplots(figsize=(7, 0.45 * len(names) + 1.6))
-    for offset, other, color in [(-0.15, "sklearn MLP", "tab:blue"),
-                                 (0.15, "skreg plain", "tab:gray")]:
-        diffs = [table[n]["scores"]["skreg tuned"] - table[n]["scores"][other]
-                 for n in names]
-        ax.errorbar([d.mean() for d in diffs], y + offset,
-                    xerr=[d.std() for d in diffs], fmt="o", color=color,
-                    label=f"skreg tuned - {other}")
+    for offset, other, color in [
+        (-0.15, "sklearn MLP", "tab:blue"),
+        (0.15, "skreg plain", "tab:gray"),
+    ]:
+        diffs = [
+            table[n]["scores"]["skreg tuned"] - table[n]["scores"][other] for n in names
+        ]
+        ax.errorbar(
+            [d.mean() for d in diffs],
+            y + offset,
+            xerr=[d.std() for d in diffs],
+            fmt="o",
+            color=color,
+            label=f"skreg tuned - {other}",
+        )
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(y, names)
     ax.invert_yaxis()
@@ -509,25 +587,52 @@ def plot_report(table, path, title):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="two bundled datasets, 2 seeds, 4 draws, 60 epochs")
-    parser.add_argument("--datasets", nargs="+", default=None,
-                        help=f"PMLB or bundled names (default: the {len(SUITE)}-dataset "
-                        f"suite); 'all' for every PMLB and bundled dataset")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="two bundled datasets, 2 seeds, 4 draws, 60 epochs",
+    )
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        default=None,
+        help=f"PMLB or bundled names (default: the {len(SUITE)}-dataset "
+        f"suite); 'all' for every PMLB and bundled dataset",
+    )
     parser.add_argument("--seeds", type=int, default=None, help="default 5")
-    parser.add_argument("--n-iter", type=int, default=None,
-                        help="random-search draws per contender (default 6)")
-    parser.add_argument("--max-rows", type=int, default=3000,
-                        help="subsample larger datasets to this many rows")
-    parser.add_argument("--max-iter", type=int, default=None,
-                        help="epoch budget of every network (default 100)")
+    parser.add_argument(
+        "--n-iter",
+        type=int,
+        default=None,
+        help="random-search draws per contender (default 6)",
+    )
+    parser.add_argument(
+        "--max-rows",
+        type=int,
+        default=3000,
+        help="subsample larger datasets to this many rows",
+    )
+    parser.add_argument(
+        "--max-iter",
+        type=int,
+        default=None,
+        help="epoch budget of every network (default 100)",
+    )
     parser.add_argument("--hidden", type=int, nargs="+", default=[128, 128])
-    parser.add_argument("--tie", type=float, default=0.005,
-                        help="absolute difference of means counted as a tie")
-    parser.add_argument("--name", default=None,
-                        help="output base name in benchmarks/results/")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue from the raw csv of the same name")
+    parser.add_argument(
+        "--tie",
+        type=float,
+        default=0.005,
+        help="absolute difference of means counted as a tie",
+    )
+    parser.add_argument(
+        "--name", default=None, help="output base name in benchmarks/results/"
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the raw csv of the same name",
+    )
     return parser.parse_args(argv)
 
 
@@ -535,7 +640,9 @@ def settings_from(args):
     quick = args.quick
     datasets = args.datasets or (QUICK_DATASETS if quick else SUITE)
     if datasets == ["all"]:
-        datasets = sorted(p.name for p in PMLB_DIR.iterdir() if p.is_dir()) + list(BUNDLED)
+        datasets = sorted(p.name for p in PMLB_DIR.iterdir() if p.is_dir()) + list(
+            BUNDLED
+        )
     return Settings(
         datasets=datasets,
         seeds=args.seeds or (2 if quick else 5),
@@ -568,7 +675,8 @@ def main(argv=None):
     if args.resume and settings_path.exists():
         previous = json.loads(settings_path.read_text())
         if {k: v for k, v in previous.items() if k != "datasets"} != {
-                k: v for k, v in stored.items() if k != "datasets"}:
+            k: v for k, v in stored.items() if k != "datasets"
+        }:
             sys.exit(f"--resume: settings differ from {settings_path}")
     elif raw_path.exists():
         raw_path.unlink()

@@ -25,10 +25,10 @@ about ten seconds.
 # In real use the file would already exist (written by whatever produced the
 # data); only its shape and dtype need to be known. float32 halves the disk
 # and memory traffic, and skreg trains in float32 on float32 input.
+import os
 import tempfile
 import time
 import warnings
-import os
 from pathlib import Path
 
 import numpy as np

@@ -51,30 +51,43 @@ cv = ShuffleSplit(n_splits=2 if QUICK else 3, test_size=0.5, random_state=0)
 model = TransformedTargetRegressor(
     make_pipeline(
         StandardScaler(),
-        MLPRegressor(hidden_layer_sizes=(128, 128), alpha=0.0,
-                     max_iter=15 if QUICK else 150, n_iter_no_change=1000,
-                     random_state=0),
+        MLPRegressor(
+            hidden_layer_sizes=(128, 128),
+            alpha=0.0,
+            max_iter=15 if QUICK else 150,
+            n_iter_no_change=1000,
+            random_state=0,
+        ),
     ),
     transformer=StandardScaler(),
 )
 curves = {}
 for technique in ["dropout", "dropconnect"]:
     train, valid = validation_curve(
-        model, X, y, param_name=f"regressor__mlpregressor__{technique}",
-        param_range=rates, cv=cv, scoring="r2",
+        model,
+        X,
+        y,
+        param_name=f"regressor__mlpregressor__{technique}",
+        param_range=rates,
+        cv=cv,
+        scoring="r2",
     )
     curves[technique] = (train, valid)
     mean = valid.mean(axis=1)
-    print(f"{technique:<12} best rate {rates[int(np.argmax(mean))]}: validation "
-          f"R^2 {mean.max():.3f} (without {technique}: {mean[0]:.3f})")
+    print(
+        f"{technique:<12} best rate {rates[int(np.argmax(mean))]}: validation "
+        f"R^2 {mean.max():.3f} (without {technique}: {mean[0]:.3f})"
+    )
 
 # %%
 # Plot
 # ----
 fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
 for ax, (technique, (train, valid)) in zip(axes, curves.items(), strict=True):
-    for scores, label, color in [(train, "training", "tab:blue"),
-                                 (valid, "validation", "tab:orange")]:
+    for scores, label, color in [
+        (train, "training", "tab:blue"),
+        (valid, "validation", "tab:orange"),
+    ]:
         mean, std = scores.mean(axis=1), scores.std(axis=1)
         ax.plot(rates, mean, "o-", color=color, label=label)
         ax.fill_between(rates, mean - std, mean + std, color=color, alpha=0.2)

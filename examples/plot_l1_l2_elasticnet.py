@@ -44,29 +44,36 @@ X, y = load_breast_cancer(return_X_y=True)
 n_real = X.shape[1]
 rng = np.random.default_rng(0)
 X = np.hstack([X, rng.normal(size=(len(X), 30))])
-X_train, X_test, y_train, y_test = train_test_split(
-    X, y, stratify=y, random_state=0
-)
+X_train, X_test, y_train, y_test = train_test_split(X, y, stratify=y, random_state=0)
 scaler = StandardScaler().fit(X_train)
 X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
 
 # %%
 # Same strength, three mixes of L1 and L2
 # ---------------------------------------
-penalties = {"L2 (l1_ratio=0)": 0.0, "ElasticNet (l1_ratio=0.5)": 0.5,
-             "L1 (l1_ratio=1)": 1.0}
+penalties = {
+    "L2 (l1_ratio=0)": 0.0,
+    "ElasticNet (l1_ratio=0.5)": 0.5,
+    "L1 (l1_ratio=1)": 1.0,
+}
 models = {
     label: MLPClassifier(
-        hidden_layer_sizes=(64,), alpha=1e-2, l1_ratio=l1_ratio,
-        learning_rate_init=3e-3, max_iter=30 if QUICK else 300, random_state=0,
+        hidden_layer_sizes=(64,),
+        alpha=1e-2,
+        l1_ratio=l1_ratio,
+        learning_rate_init=3e-3,
+        max_iter=30 if QUICK else 300,
+        random_state=0,
     ).fit(X_train, y_train)
     for label, l1_ratio in penalties.items()
 }
 for label, model in models.items():
     first = model.coefs_[0]
-    print(f"{label:<27} test accuracy {model.score(X_test, y_test):.3f}, "
-          f"exact zeros {np.sum(first == 0)} / {first.size}, "
-          f"inputs switched off {np.sum(np.all(first == 0, axis=1))} / {len(first)}")
+    print(
+        f"{label:<27} test accuracy {model.score(X_test, y_test):.3f}, "
+        f"exact zeros {np.sum(first == 0)} / {first.size}, "
+        f"inputs switched off {np.sum(np.all(first == 0, axis=1))} / {len(first)}"
+    )
 
 # %%
 # Weight histograms and per-input weight norms
@@ -76,14 +83,21 @@ for (label, model), top, bottom in zip(models.items(), *axes, strict=True):
     first = model.coefs_[0]
     top.hist(first.ravel(), bins=61, color="tab:blue")
     top.set_yscale("log")
-    top.set_title(f"{label}\n{np.sum(first == 0)} / {first.size} weights exactly 0",
-                  fontsize="medium")
+    top.set_title(
+        f"{label}\n{np.sum(first == 0)} / {first.size} weights exactly 0",
+        fontsize="medium",
+    )
     top.set_xlabel("first-layer weight")
     norms = np.linalg.norm(first, axis=1)
-    bottom.bar(np.arange(n_real), norms[:n_real], color="tab:green",
-               label="real feature")
-    bottom.bar(np.arange(n_real, len(norms)), norms[n_real:], color="tab:red",
-               label="noise feature")
+    bottom.bar(
+        np.arange(n_real), norms[:n_real], color="tab:green", label="real feature"
+    )
+    bottom.bar(
+        np.arange(n_real, len(norms)),
+        norms[n_real:],
+        color="tab:red",
+        label="noise feature",
+    )
     bottom.set_xlabel("input")
 axes[0, 0].set_ylabel("count")
 axes[1, 0].set_ylabel("norm of the input's weights")

@@ -44,8 +44,10 @@ X = frame.to_numpy()
 X_train, X_test, y_train, y_test = train_test_split(
     X, y, test_size=0.25, random_state=0, stratify=y
 )
-print(f"{X_train.shape[0]} training e-mails, {X_test.shape[0]} test e-mails, "
-      f"{y.mean():.0%} spam")
+print(
+    f"{X_train.shape[0]} training e-mails, {X_test.shape[0]} test e-mails, "
+    f"{y.mean():.0%} spam"
+)
 
 # %%
 # The pipeline and the grid
@@ -86,7 +88,9 @@ search = GridSearchCV(
 search.fit(X_train, y_train)
 print(f"best parameters: {search.best_params_}")
 print(f"cross-validated accuracy: {search.best_score_:.3f}")
-print(f"test accuracy of the refitted best pipeline: {search.score(X_test, y_test):.3f}")
+print(
+    f"test accuracy of the refitted best pipeline: {search.score(X_test, y_test):.3f}"
+)
 
 # %%
 # How much did regularization buy?
@@ -98,8 +102,10 @@ plain = results[
     & (results["param_mlp__l1_ratio"] == 0.0)
     & (~results["param_mlp__batch_norm"].astype(bool))
 ]
-print(f"unregularized (L2 only) cross-validated accuracy: "
-      f"{plain['mean_test_score'].iloc[0]:.3f}")
+print(
+    f"unregularized (L2 only) cross-validated accuracy: "
+    f"{plain['mean_test_score'].iloc[0]:.3f}"
+)
 
 # %%
 # Plot the search and the learning curves of the best network
@@ -124,8 +130,14 @@ for ax, batch_norm in zip(axes[:2], [False, True], strict=True):
             table[i, j] = row["mean_test_score"].iloc[0]
     image = ax.imshow(table, cmap="viridis", vmin=vmin, vmax=vmax)
     for (i, j), value in np.ndenumerate(table):
-        ax.text(j, i, f"{value:.3f}", ha="center", va="center",
-                color="white" if value < (vmin + vmax) / 2 else "black")
+        ax.text(
+            j,
+            i,
+            f"{value:.3f}",
+            ha="center",
+            va="center",
+            color="white" if value < (vmin + vmax) / 2 else "black",
+        )
     ax.set_xticks(range(len(l1_ratios)), [str(r) for r in l1_ratios])
     ax.set_yticks(range(len(dropouts)), dropouts)
     ax.set_xlabel("l1_ratio")

@@ -46,8 +46,9 @@ X, y = load_digits(return_X_y=True)
 # ``validation_curve`` refits the pipeline for every width on three random
 # splits of 300 training and 600 validation digits.
 widths = [1, 4, 16, 64, 512] if QUICK else [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
-cv = ShuffleSplit(n_splits=2 if QUICK else 3, train_size=300, test_size=600,
-                  random_state=0)
+cv = ShuffleSplit(
+    n_splits=2 if QUICK else 3, train_size=300, test_size=600, random_state=0
+)
 settings = {
     "unregularized": dict(alpha=0.0),
     "dropout 0.5 + L2": dict(alpha=1e-3, dropout=0.5),
@@ -56,12 +57,21 @@ curves = {}
 for label, regularization in settings.items():
     model = make_pipeline(
         StandardScaler(),
-        MLPClassifier(max_iter=20 if QUICK else 300, n_iter_no_change=1000,
-                      random_state=0, **regularization),
+        MLPClassifier(
+            max_iter=20 if QUICK else 300,
+            n_iter_no_change=1000,
+            random_state=0,
+            **regularization,
+        ),
     )
     train, valid = validation_curve(
-        model, X, y, param_name="mlpclassifier__hidden_layer_sizes",
-        param_range=[(w,) for w in widths], cv=cv, scoring="neg_log_loss",
+        model,
+        X,
+        y,
+        param_name="mlpclassifier__hidden_layer_sizes",
+        param_range=[(w,) for w in widths],
+        cv=cv,
+        scoring="neg_log_loss",
     )
     curves[label] = (-train.mean(axis=1), -valid.mean(axis=1))
 
@@ -70,17 +80,35 @@ for label, regularization in settings.items():
 # ----
 fig, ax = plt.subplots(figsize=(7, 4.5))
 for (label, (train, valid)), style in zip(curves.items(), ["-", "--"], strict=True):
-    ax.plot(widths, train, style, color="tab:blue", marker="o",
-            label=f"training, {label}")
-    ax.plot(widths, valid, style, color="tab:orange", marker="o",
-            label=f"validation, {label}")
+    ax.plot(
+        widths, train, style, color="tab:blue", marker="o", label=f"training, {label}"
+    )
+    ax.plot(
+        widths,
+        valid,
+        style,
+        color="tab:orange",
+        marker="o",
+        label=f"validation, {label}",
+    )
 gap_at = widths[-1]
-ax.annotate("", xy=(gap_at, curves["unregularized"][0][-1]),
-            xytext=(gap_at, curves["unregularized"][1][-1]),
-            arrowprops=dict(arrowstyle="<->", color="gray"))
-ax.text(gap_at * 0.8, np.sqrt(curves["unregularized"][0][-1] * curves["unregularized"][1][-1]),
-        "overfitting\n(generalization gap)", ha="right", va="center", fontsize="small")
-ax.text(widths[0], curves["unregularized"][1][0] * 1.3, "underfitting", fontsize="small")
+ax.annotate(
+    "",
+    xy=(gap_at, curves["unregularized"][0][-1]),
+    xytext=(gap_at, curves["unregularized"][1][-1]),
+    arrowprops=dict(arrowstyle="<->", color="gray"),
+)
+ax.text(
+    gap_at * 0.8,
+    np.sqrt(curves["unregularized"][0][-1] * curves["unregularized"][1][-1]),
+    "overfitting\n(generalization gap)",
+    ha="right",
+    va="center",
+    fontsize="small",
+)
+ax.text(
+    widths[0], curves["unregularized"][1][0] * 1.3, "underfitting", fontsize="small"
+)
 ax.set_xscale("log", base=2)
 ax.set_yscale("log")
 ax.set_xlabel("hidden units")

@@ -60,19 +60,21 @@ if QUICK:  # a stratified sample of 600 rows (the file is sorted by class)
     X_test, _, y_test, _ = train_test_split(
         X_test, y_test, train_size=150, stratify=y_test, random_state=0
     )
-print(f"{name}: {len(y_train)} training rows, {len(y_test)} test rows, "
-      f"{X.shape[1]} features\n")
+print(
+    f"{name}: {len(y_train)} training rows, {len(y_test)} test rows, "
+    f"{X.shape[1]} features\n"
+)
 
 # %%
 # Two networks, same architecture and epoch budget
 # ------------------------------------------------
-common = dict(hidden_layer_sizes=(128, 128), max_iter=10 if QUICK else 100,
-              random_state=0)
+common = dict(
+    hidden_layer_sizes=(128, 128), max_iter=10 if QUICK else 100, random_state=0
+)
 models = {
     "scikit-learn MLPClassifier": SklearnMLPClassifier(**common),
     "skreg MLPClassifier (dropout, L2, early stopping)": skreg.MLPClassifier(
-        dropout=0.3, alpha=1e-4, early_stopping=True, n_iter_no_change=20,
-        **common
+        dropout=0.3, alpha=1e-4, early_stopping=True, n_iter_no_change=20, **common
     ),
 }
 
@@ -86,6 +88,8 @@ for label, net in models.items():
     model.fit(X_train, y_train)
     seconds = time.perf_counter() - start
     pred = model.predict(X_test)
-    print(f"{label:<52}{accuracy_score(y_test, pred):>10.4f}"
-          f"{balanced_accuracy_score(y_test, pred):>11.4f}"
-          f"{net.n_iter_:>8d}{seconds:>8.1f}")
+    print(
+        f"{label:<52}{accuracy_score(y_test, pred):>10.4f}"
+        f"{balanced_accuracy_score(y_test, pred):>11.4f}"
+        f"{net.n_iter_:>8d}{seconds:>8.1f}"
+    )

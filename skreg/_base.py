@@ -82,12 +82,18 @@ class BaseMLP(BaseEstimator):
     """Shared machinery of MLPClassifier and MLPRegressor; not for direct use."""
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
         "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
@@ -219,7 +225,11 @@ class BaseMLP(BaseEstimator):
                 self, "dropout", n_hidden, _is_rate, _RATE_TEXT, "hidden layer"
             ),
             "dropconnect": _per_layer(
-                self, "dropconnect", n_hidden + 1, _is_rate, _RATE_TEXT,
+                self,
+                "dropconnect",
+                n_hidden + 1,
+                _is_rate,
+                _RATE_TEXT,
                 "weight layer, output layer included",
             ),
             "batch_norm": _per_layer(
@@ -256,8 +266,16 @@ class BaseMLP(BaseEstimator):
     # fit orchestration
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,
-            sample_weight_val=None):
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
@@ -292,12 +310,23 @@ class BaseMLP(BaseEstimator):
         if sample_weight_val is not None and X_val is None:
             raise ValueError("sample_weight_val needs X_val and y_val.")
         return self._fit(
-            X, y, sample_weight, validation=(X_val, y_val, sample_weight_val),
+            X,
+            y,
+            sample_weight,
+            validation=(X_val, y_val, sample_weight_val),
             incremental=False,
         )
 
-    def _fit(self, X, y, sample_weight, *, validation=(None, None, None),
-             incremental=False, classes=None):
+    def _fit(
+        self,
+        X,
+        y,
+        sample_weight,
+        *,
+        validation=(None, None, None),
+        incremental=False,
+        classes=None,
+    ):
         architecture = self._architecture()
         self._check_solver_compatibility(architecture)
         first_call = not (incremental or self.warm_start) or not hasattr(self, "coefs_")
@@ -320,7 +349,9 @@ class BaseMLP(BaseEstimator):
         Y = Y.astype(dtype, copy=False)
 
         rngs = self._random_streams(incremental)
-        network = self._network_for_training(X.shape[1], Y.shape[1], dtype, first_call, rngs)
+        network = self._network_for_training(
+            X.shape[1], Y.shape[1], dtype, first_call, rngs
+        )
         loss = LOSSES[self._loss_name()]()
         penalty = ElasticNet(self.alpha, self.l1_ratio)
         if self.solver == "lbfgs":
@@ -334,8 +365,14 @@ class BaseMLP(BaseEstimator):
             self._fit_lbfgs(network, loss, penalty, X, Y, sample_weight, first_call)
         else:
             self._fit_stochastic(
-                network, loss, penalty, (X, Y, y, sample_weight), validation,
-                incremental, first_call, rngs,
+                network,
+                loss,
+                penalty,
+                (X, Y, y, sample_weight),
+                validation,
+                incremental,
+                first_call,
+                rngs,
             )
         self._export_network(network)
         return self
@@ -412,8 +449,9 @@ class BaseMLP(BaseEstimator):
             self._load_fitted_weights(network)
         return network
 
-    def _fit_stochastic(self, network, loss, penalty, data, validation, incremental,
-                        first_call, rngs):
+    def _fit_stochastic(
+        self, network, loss, penalty, data, validation, incremental, first_call, rngs
+    ):
         X, Y, y, sample_weight = data
         early_stopping = self._early_stopping_on(X.shape[0], validation, incremental)
         rows, monitor = self._validation_monitor(
@@ -428,7 +466,8 @@ class BaseMLP(BaseEstimator):
             shuffle=self.shuffle,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
-            adaptive_learning_rate=self.solver == "sgd" and self.learning_rate == "adaptive",
+            adaptive_learning_rate=self.solver == "sgd"
+            and self.learning_rate == "adaptive",
             invscaling_power=(
                 self.power_t
                 if self.solver == "sgd" and self.learning_rate == "invscaling"
@@ -448,9 +487,16 @@ class BaseMLP(BaseEstimator):
         history.stop_reason = None
         start = network.snapshot()
         converged = train(
-            network, loss, penalty, self._optimizer,
-            TrainingData(X, Y, sample_weight, rows), settings, rngs, history,
-            validation=monitor, max_epochs=1 if incremental else None,
+            network,
+            loss,
+            penalty,
+            self._optimizer,
+            TrainingData(X, Y, sample_weight, rows),
+            settings,
+            rngs,
+            history,
+            validation=monitor,
+            max_epochs=1 if incremental else None,
         )
         if history.stop_reason == "diverged":
             self._recover_from_divergence(network, X, start)
@@ -466,6 +512,7 @@ class BaseMLP(BaseEstimator):
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
                 "and the optimization hasn't converged yet.",
                 ConvergenceWarning,
+                stacklevel=2,
             )
 
     def _recover_from_divergence(self, network, X, start):
@@ -496,10 +543,15 @@ class BaseMLP(BaseEstimator):
         if incremental:
             return False  # one epoch over a chunk: nothing to stop
         if self.early_stopping == "auto":
-            return validation[0] is not None or n_samples > _AUTO_EARLY_STOPPING_MIN_SAMPLES
+            return (
+                validation[0] is not None
+                or n_samples > _AUTO_EARLY_STOPPING_MIN_SAMPLES
+            )
         return bool(self.early_stopping)
 
-    def _validation_monitor(self, network, loss, data, validation, early_stopping, rngs):
+    def _validation_monitor(
+        self, network, loss, data, validation, early_stopping, rngs
+    ):
         """Training rows and the per-epoch monitor (None when nothing is monitored)."""
         X, Y, y, sample_weight = data
         X_val, y_val, sw_val = validation
@@ -507,8 +559,13 @@ class BaseMLP(BaseEstimator):
         if X_val is not None:
             try:
                 X_val, y_val = validate_data(
-                    self, X_val, y_val, accept_sparse=["csr", "csc"],
-                    multi_output=True, dtype=(np.float64, np.float32), reset=False,
+                    self,
+                    X_val,
+                    y_val,
+                    accept_sparse=["csr", "csc"],
+                    multi_output=True,
+                    dtype=(np.float64, np.float32),
+                    reset=False,
                     y_numeric=self._y_numeric,
                 )
                 Y_val = self._encode_targets(y_val, first_call=False, classes=None)
@@ -561,7 +618,8 @@ class BaseMLP(BaseEstimator):
         if self.batch_size > n_samples:
             warnings.warn(
                 f"Got batch_size={self.batch_size} larger than the {n_samples} "
-                "training samples; it is clipped to the number of samples."
+                "training samples; it is clipped to the number of samples.",
+                stacklevel=2,
             )
         return int(min(self.batch_size, n_samples))
 
@@ -569,12 +627,19 @@ class BaseMLP(BaseEstimator):
         size, dtype = network.params.size, network.dtype
         if self.solver == "sgd":
             return SGD(
-                size, dtype, learning_rate=self.learning_rate_init,
-                momentum=self.momentum, nesterov=self.nesterovs_momentum,
+                size,
+                dtype,
+                learning_rate=self.learning_rate_init,
+                momentum=self.momentum,
+                nesterov=self.nesterovs_momentum,
             )
         return Adam(
-            size, dtype, learning_rate=self.learning_rate_init, beta_1=self.beta_1,
-            beta_2=self.beta_2, epsilon=self.epsilon,
+            size,
+            dtype,
+            learning_rate=self.learning_rate_init,
+            beta_1=self.beta_1,
+            beta_2=self.beta_2,
+            epsilon=self.epsilon,
         )
 
     def _fit_lbfgs(self, network, loss, penalty, X, Y, sample_weight, first_call):
@@ -598,7 +663,11 @@ class BaseMLP(BaseEstimator):
             callback=lambda intermediate_result: curve.append(
                 float(intermediate_result.fun)
             ),
-            options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
+            options={
+                "maxfun": self.max_fun,
+                "maxiter": self.max_iter,
+                "gtol": self.tol,
+            },
         )
         objective(result.x)  # leave the optimum (and its batch statistics) in place
         history = self._history
@@ -613,6 +682,7 @@ class BaseMLP(BaseEstimator):
                 f"(status={result.status}): {result.message}. Increase max_iter "
                 "(or max_fun), or scale the data.",
                 ConvergenceWarning,
+                stacklevel=2,
             )
         if self.verbose:
             print(f"lbfgs: {result.message}, loss = {result.fun:.8f}")
@@ -641,12 +711,20 @@ class BaseMLP(BaseEstimator):
         self.loss_curve_ = list(history.loss_curve)
         self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else None
         monitored = bool(history.validation_scores)
-        self.validation_loss_curve_ = list(history.validation_loss_curve) if monitored else None
+        self.validation_loss_curve_ = (
+            list(history.validation_loss_curve) if monitored else None
+        )
         self.validation_scores_ = list(history.validation_scores) if monitored else None
-        self.best_validation_score_ = history.best_validation_score if monitored else None
-        kept = history.best_iteration if monitored and self.restore_best_weights else None
+        self.best_validation_score_ = (
+            history.best_validation_score if monitored else None
+        )
+        kept = (
+            history.best_iteration if monitored and self.restore_best_weights else None
+        )
         self.best_iteration_ = kept
-        self.best_loss_ = None if monitored and self.early_stopping else history.best_loss
+        self.best_loss_ = (
+            None if monitored and self.early_stopping else history.best_loss
+        )
         self.n_layers_ = len(dense) + 1
         self.n_outputs_ = dense[-1].n_out
         self.out_activation_ = LOSSES[self._loss_name()].out_activation
@@ -662,11 +740,15 @@ class BaseMLP(BaseEstimator):
                 "with warm_start=True or partial_fit, keep hidden_layer_sizes and "
                 "the number of features and outputs unchanged."
             )
-        for layer, coef, intercept in zip(dense, self.coefs_, self.intercepts_, strict=True):
+        for layer, coef, intercept in zip(
+            dense, self.coefs_, self.intercepts_, strict=True
+        ):
             layer.params["coef"][...] = coef
             if layer.bias:
                 layer.params["intercept"][...] = intercept
-        fitted_norms = [p for p in getattr(self, "batch_norm_params_", []) if p is not None]
+        fitted_norms = [
+            p for p in getattr(self, "batch_norm_params_", []) if p is not None
+        ]
         norms = network.batch_norm_layers
         if len(fitted_norms) != len(norms):
             raise ValueError(
@@ -687,7 +769,9 @@ class BaseMLP(BaseEstimator):
         """
         check_is_fitted(self)
         network = self._make_network(
-            self.n_features_in_, self.n_outputs_, np.float64,
+            self.n_features_in_,
+            self.n_outputs_,
+            np.float64,
             batch_norm=[p is not None for p in self.batch_norm_params_],
         )
         self._load_fitted_weights(network)
@@ -696,7 +780,10 @@ class BaseMLP(BaseEstimator):
     def _validated_input(self, X):
         """X checked against the fitted model, in float64."""
         X = validate_data(
-            self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32),
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=(np.float64, np.float32),
             reset=False,
         )
         return as_batches_ready(X, np.float64)
@@ -709,7 +796,10 @@ class BaseMLP(BaseEstimator):
         """
         network = self._prediction_network()
         X = validate_data(
-            self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32),
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=(np.float64, np.float32),
             reset=False,
         )
         if sp.issparse(X):
@@ -729,4 +819,3 @@ def _batch_norm_values(layer):
         "running_mean": layer.state["running_mean"].copy(),
         "running_var": layer.state["running_var"].copy(),
     }
-

@@ -338,8 +338,10 @@ class _MCDropoutMixin:
         seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
         rng = np.random.default_rng(seed)
         ctx = Context(training=False, rng=rng, mc_dropout=True)
-        passes = [self._sample_from_output(network.forward(X, ctx)[0])
-                  for _ in range(int(n_samples))]
+        passes = [
+            self._sample_from_output(network.forward(X, ctx)[0])
+            for _ in range(int(n_samples))
+        ]
         return np.stack(passes)
 
 
@@ -433,20 +435,40 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
         class_weight=None,
     ):
         super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes, activation=activation,
-            solver=solver, alpha=alpha, l1_ratio=l1_ratio, batch_size=batch_size,
-            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
-            power_t=power_t, max_iter=max_iter, shuffle=shuffle,
-            random_state=random_state, tol=tol, verbose=verbose,
-            warm_start=warm_start, momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
-            scoring=scoring, validation_fraction=validation_fraction,
-            restore_best_weights=restore_best_weights, beta_1=beta_1,
-            beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
-            max_fun=max_fun, dropout=dropout, input_dropout=input_dropout,
-            dropconnect=dropconnect, batch_norm=batch_norm,
-            batch_norm_momentum=batch_norm_momentum, max_norm=max_norm,
-            input_noise=input_noise, dtype=dtype,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            l1_ratio=l1_ratio,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            scoring=scoring,
+            validation_fraction=validation_fraction,
+            restore_best_weights=restore_best_weights,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            dropout=dropout,
+            input_dropout=input_dropout,
+            dropconnect=dropconnect,
+            batch_norm=batch_norm,
+            batch_norm_momentum=batch_norm_momentum,
+            max_norm=max_norm,
+            input_noise=input_noise,
+            dtype=dtype,
         )
         self.class_weight = class_weight
 
@@ -499,7 +521,9 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
             # weight of k stays equivalent to k repeated rows
             classes, codes = np.unique(y, return_inverse=True)
             counts = np.bincount(codes, weights=sample_weight)
-            per_class = sample_weight.sum() / (len(classes) * np.maximum(counts, 1e-300))
+            per_class = sample_weight.sum() / (
+                len(classes) * np.maximum(counts, 1e-300)
+            )
             return sample_weight * per_class[codes]
         return sample_weight * compute_sample_weight(self.class_weight, y)
 
@@ -625,8 +649,13 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
         first_call = _check_partial_fit_first_call(self, classes)
         if first_call and hasattr(self, "coefs_"):
             del self.coefs_
-        return self._fit(X, y, sample_weight, incremental=True,
-                         classes=self.classes_ if first_call else None)
+        return self._fit(
+            X,
+            y,
+            sample_weight,
+            incremental=True,
+            classes=self.classes_ if first_call else None,
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -721,20 +750,40 @@ class MLPRegressor(RegressorMixin, _MCDropoutMixin, BaseMLP):
         dtype="auto",
     ):
         super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes, activation=activation,
-            solver=solver, alpha=alpha, l1_ratio=l1_ratio, batch_size=batch_size,
-            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
-            power_t=power_t, max_iter=max_iter, shuffle=shuffle,
-            random_state=random_state, tol=tol, verbose=verbose,
-            warm_start=warm_start, momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
-            scoring=scoring, validation_fraction=validation_fraction,
-            restore_best_weights=restore_best_weights, beta_1=beta_1,
-            beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
-            max_fun=max_fun, dropout=dropout, input_dropout=input_dropout,
-            dropconnect=dropconnect, batch_norm=batch_norm,
-            batch_norm_momentum=batch_norm_momentum, max_norm=max_norm,
-            input_noise=input_noise, dtype=dtype,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            l1_ratio=l1_ratio,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            scoring=scoring,
+            validation_fraction=validation_fraction,
+            restore_best_weights=restore_best_weights,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            dropout=dropout,
+            input_dropout=input_dropout,
+            dropconnect=dropconnect,
+            batch_norm=batch_norm,
+            batch_norm_momentum=batch_norm_momentum,
+            max_norm=max_norm,
+            input_noise=input_noise,
+            dtype=dtype,
         )
         self.loss = loss
 
@@ -782,6 +831,7 @@ class MLPRegressor(RegressorMixin, _MCDropoutMixin, BaseMLP):
                 "return_std=True without dropout, input_dropout or dropconnect: the "
                 "network is deterministic, so the standard deviation is zero.",
                 UserWarning,
+                stacklevel=2,
             )
             mean = self._decode_output(self._forward(X))
             return mean, np.zeros_like(mean)

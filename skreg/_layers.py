@@ -196,7 +196,10 @@ class Dense(Layer):
             # W * mask / (1 - rate) computed as (W * keep) with the scale moved
             # to the (smaller) batch-sized arrays: Y = scale * X @ (W * keep)
             keep = _keep_bits(
-                ctx.rng, W.shape, self.dropconnect, W.dtype,
+                ctx.rng,
+                W.shape,
+                self.dropconnect,
+                W.dtype,
                 out=self._buffer(ctx, "keep", W.shape, np.bool_),
             )
             W = np.multiply(W, keep, out=self._buffer(ctx, "dropped", W.shape, W.dtype))
@@ -321,7 +324,10 @@ class Dropout(Layer):
         if sp.issparse(X):
             X = X.toarray()
         mask = _keep_mask(
-            ctx.rng, X.shape, self.rate, X.dtype,
+            ctx.rng,
+            X.shape,
+            self.rate,
+            X.dtype,
             out=self._buffer(ctx, "mask", X.shape, X.dtype),
             keep_out=self._buffer(ctx, "keep", X.shape, np.bool_),
         )

@@ -21,6 +21,7 @@ import numpy as np
 # (params, grads, state, work) fit in a 1-2 MiB L2 cache.
 _CHUNK_BYTES = 1 << 17
 
+
 def _chunk_slices(n_total, n_penalized, itemsize):
     """Slices covering ``[0, n_total)``, with a boundary at ``n_penalized``."""
     size = max(1024, _CHUNK_BYTES // itemsize)
@@ -147,8 +148,9 @@ class Adam(_FlatOptimizer):
     and changes the arithmetic only by rounding.
     """
 
-    def __init__(self, n_params, dtype, *, learning_rate, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-8):
+    def __init__(
+        self, n_params, dtype, *, learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-8
+    ):
         super().__init__(n_params, dtype)
         self.learning_rate = learning_rate
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon

@@ -186,7 +186,10 @@ def _end_of_epoch(network, history, settings, optimizer, validation, best):
         history.validation_loss_curve.append(val_loss)
         history.validation_scores.append(val_score)
         _update_patience(
-            history, settings, val_score, history.best_validation_score,
+            history,
+            settings,
+            val_score,
+            history.best_validation_score,
             higher_is_better=True,
         )
         if val_score > history.best_validation_score or history.best_iteration is None:
@@ -231,8 +234,18 @@ def _print_epoch(history, seconds):
     print(f"{line}, {seconds:.2f} s")
 
 
-def train(network, loss, penalty, optimizer, data, settings, rngs, history,
-          validation=None, max_epochs=None):
+def train(
+    network,
+    loss,
+    penalty,
+    optimizer,
+    data,
+    settings,
+    rngs,
+    history,
+    validation=None,
+    max_epochs=None,
+):
     """Train for up to ``max_epochs`` (default ``settings.max_iter``) epochs.
 
     Parameters
