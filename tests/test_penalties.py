@@ -18,7 +18,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
 
 from skreg import MLPClassifier, MLPRegressor
 from skreg._layers import Context
@@ -28,15 +27,6 @@ from skreg._penalties import ElasticNet
 
 N_INFORMATIVE = 4
 N_NOISE = 8
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_blas_thread():
-    # The matrices here are tiny: a multi-threaded BLAS only adds
-    # synchronisation, and on a loaded 2-core machine it made this module
-    # about 5 times slower (wall time), which says nothing about skreg.
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import get_scorer, log_loss, make_scorer, mean_absolute_error
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
 
 import skreg._base
 import skreg._training
@@ -32,15 +31,6 @@ from skreg._base import BaseMLP
 from skreg._layers import BatchNorm, Context, Dense, Dropout
 from skreg._network import Network
 from skreg._penalties import apply_max_norm
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_blas_thread():
-    # The matrices here are tiny: a multi-threaded BLAS only adds
-    # synchronisation, and on a loaded 2-core machine it made this module
-    # about 5 times slower (wall time), which says nothing about skreg.
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 @pytest.fixture(autouse=True)
