@@ -17,6 +17,8 @@ import math
 
 import numpy as np
 
+from ._kernels import get_kernels
+
 # Elements per chunk, per array: the five or six arrays one chunk touches
 # (params, grads, state, work) fit in a 1-2 MiB L2 cache.
 _CHUNK_BYTES = 1 << 17
@@ -71,6 +73,12 @@ class _FlatOptimizer:
         prox = penalty is not None and bool(penalty.l1)
         if not (smooth or prox):
             n_penalized = 0
+        kernels = get_kernels()
+        if kernels is not None:
+            l2 = penalty.l2 if smooth else 0.0
+            l1 = penalty.l1 if prox else 0.0
+            self._compiled_step(kernels, params, grads, n_penalized, l2, l1)
+            return
         work = self._work
         # Memory traffic is what costs: read params, grads and the state,
         # write params and the state, once per step; all else stays in cache.
@@ -122,6 +130,20 @@ class SGD(_FlatOptimizer):
 
     def _chunk_step_size(self, _):
         return self.step_size(0)
+
+    def _compiled_step(self, kernels, params, grads, n_penalized, l2, l1):
+        cast = params.dtype.type
+        kernels.sgd_step(
+            params,
+            grads,
+            self.velocity,
+            n_penalized,
+            cast(l2),
+            cast(self.step_size(0) * l1),
+            cast(self.learning_rate),
+            cast(self.momentum),
+            bool(self.nesterov),
+        )
 
     def step_size(self, n):
         """Distance moved per unit of a steady gradient: ``lr / (1 - momentum)``.
@@ -198,6 +220,23 @@ class Adam(_FlatOptimizer):
 
     def _chunk_step_size(self, denom):
         return self._step_scale / denom
+
+    def _compiled_step(self, kernels, params, grads, n_penalized, l2, l1):
+        cast = params.dtype.type
+        kernels.adam_step(
+            params,
+            grads,
+            self._m,
+            self._v,
+            n_penalized,
+            cast(l2),
+            cast(l1),
+            cast(self.beta_1),
+            cast(self.beta_2),
+            cast(self._eps_scaled),
+            cast(self._scale),
+            cast(self._step_scale),
+        )
 
     def step_size(self, n):
         """Per-coordinate step of the last update for the first ``n`` coordinates."""
