@@ -46,6 +46,7 @@ import json
 import os
 import platform
 import re
+import subprocess
 import sys
 import time
 import warnings
@@ -450,8 +451,32 @@ def machine_description():
         f"{cpu}, {os.cpu_count()} logical cores, {platform.system()} "
         f"{platform.release()}; Python {platform.python_version()}, "
         f"numpy {np.__version__}, scipy {scipy.__version__}, "
-        f"scikit-learn {sklearn.__version__}, skreg {skreg.__version__}"
+        f"scikit-learn {sklearn.__version__}, skreg {skreg.__version__} "
+        f"({skreg_source()})"
     )
+
+
+def skreg_source():
+    """Which skreg ran: the git commit of its source tree, or where it lives."""
+    source = Path(skreg.__file__).resolve().parent
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(source), "log", "-1", "--format=%h", "--", "."],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(source), "status", "--porcelain", "--", "."],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return f"from {source}"
+    if not commit:
+        return f"from {source}"
+    return f"skreg/ at commit {commit}" + (" with local changes" if dirty else "")
 
 
 def regularizer_usage(table):
@@ -485,8 +510,9 @@ def markdown_report(table, settings, title, started, elapsed):
         f"- Protocol: stratified 60/20/20 train/validation/test splits, "
         f"{settings.seeds} seeds; {settings.n_iter} random-search draws per "
         f"contender, scored on the validation split; hidden layers "
-        f"{settings.hidden}, at most {settings.max_iter} epochs; datasets with more "
-        f"than {settings.max_rows} rows subsampled (stratified) to {settings.max_rows}.",
+        f"{settings.hidden}, at most {settings.max_iter} epochs; datasets with "
+        f"more than {settings.max_rows} rows subsampled (stratified) to "
+        f"{settings.max_rows}.",
         "- Metric: balanced accuracy (classification), R^2 (regression), on the "
         "test split; mean +- std over seeds.",
         f"- Outcome: skreg tuned minus the other's mean; a tie when within "

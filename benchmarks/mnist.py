@@ -86,9 +86,7 @@ def main():
         seconds = time.perf_counter() - start
         error = 100 * (1 - clf.score(X_test, y_test))
         rows.append((name, params, error, clf.n_iter_, seconds))
-        print(
-            f"{name:<20} {error:.2f} % error, {clf.n_iter_} epochs, {seconds:.0f} s"
-        )
+        print(f"{name:<20} {error:.2f} % error, {clf.n_iter_} epochs, {seconds:.0f} s")
     report = [
         "# MNIST: 784-800-800-10 ReLU, Adam (lr 1e-3), batch 128",
         "",

@@ -13,7 +13,9 @@ reports medians with the ratios computed within this run. Contenders:
 - the GEMM-only floor: the same matrix products, forward and backward, in
   numpy float32 with preallocated outputs and nothing else (no activation,
   loss, optimizer, masks);
-- skreg (float32 unless said otherwise);
+- skreg (float32 unless said otherwise), with its optional numba kernels when
+  numba is installed (``skreg[fast]``), and then again without them ("numpy
+  only", what a plain install runs);
 - scikit-learn's MLPClassifier on float64 and on float32 input;
 - PyTorch (CPU) with its default Adam and with fused Adam, when installed.
 
@@ -33,6 +35,7 @@ import statistics
 import sys
 import time
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +44,10 @@ from sklearn.datasets import load_digits
 from sklearn.neural_network import MLPClassifier as SklearnMLP
 
 import skreg
-from skreg import MLPClassifier
+from skreg import MLPClassifier, _kernels
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generalization import skreg_source  # noqa: E402
 
 try:
     import torch
@@ -55,6 +61,7 @@ except ImportError:
 ROOT = Path(__file__).resolve().parents[1]
 MNIST = ROOT.parent / "shared" / "data" / "mnist" / "mnist.npz"
 RESULTS = ROOT / "benchmarks" / "results" / "speed.md"
+NUMPY_ONLY = "numpy only"
 
 ALPHA = 1e-4  # skreg's and scikit-learn's default L2; PyTorch gets it as weight_decay
 
@@ -117,7 +124,23 @@ def gemm_floor(X, hidden, n_outputs, batch_size, epochs):
     return time.perf_counter() - start, None
 
 
-def skreg_fit(X, y, hidden, batch_size, epochs, dtype="float32", **params):
+@contextmanager
+def numpy_only():
+    """Train without skreg's optional numba kernels, as without ``skreg[fast]``."""
+    saved = _kernels._kernels
+    _kernels._kernels = None
+    try:
+        yield
+    finally:
+        _kernels._kernels = saved
+
+
+def skreg_fit(
+    X, y, hidden, batch_size, epochs, dtype="float32", kernels=True, **params
+):
+    if not kernels:
+        with numpy_only():
+            return skreg_fit(X, y, hidden, batch_size, epochs, dtype, **params)
     model = MLPClassifier(
         hidden_layer_sizes=hidden,
         batch_size=batch_size,
@@ -213,6 +236,12 @@ def cases(quick):
     large = dict(hidden=(512, 512), batch_size=256, epochs=large_epochs)
     small = dict(hidden=(100,), batch_size=200, epochs=digit_epochs)
 
+    def numpy_rows(contenders):
+        """The same skreg contenders without numba, when numba is installed."""
+        if _kernels.get_kernels() is None:
+            return {}  # the plain rows already are the numpy path
+        return {f"{name}, {NUMPY_ONLY}": fit for name, fit in contenders.items()}
+
     def with_torch(contenders, **torch_params):
         if torch is not None:
             contenders.update(torch_params)
@@ -254,6 +283,17 @@ def cases(quick):
                     "skreg float32 + dropout 0.5": sk(ref, dropout=0.5),
                     "skreg float32 + batch norm": sk(ref, batch_norm=True),
                     "skreg float32 + DropConnect 0.5": sk(ref, dropconnect=0.5),
+                    **numpy_rows(
+                        {
+                            "skreg float32": sk(ref, kernels=False),
+                            "skreg float32 + dropout 0.5": sk(
+                                ref, dropout=0.5, kernels=False
+                            ),
+                            "skreg float32 + DropConnect 0.5": sk(
+                                ref, dropconnect=0.5, kernels=False
+                            ),
+                        }
+                    ),
                     "scikit-learn, float32 input": skl(ref, np.float32),
                     "scikit-learn, float64 input": skl(ref, np.float64),
                 },
@@ -272,6 +312,9 @@ def cases(quick):
                 {
                     "skreg (dtype='auto')": sk(small, dtype="auto"),
                     "skreg float32": sk(small),
+                    **numpy_rows(
+                        {"skreg (dtype='auto')": sk(small, dtype="auto", kernels=False)}
+                    ),
                     "scikit-learn, float32 input": skl(small, np.float32),
                     "scikit-learn, float64 input": skl(small, np.float64),
                 },
@@ -327,6 +370,7 @@ def machine_info():
         f"- Python {platform.python_version()}, numpy {np.__version__}, "
         f"scikit-learn {sklearn.__version__}, skreg {skreg.__version__}, "
         f"torch {torch.__version__ if torch is not None else 'not installed'}",
+        f"- skreg source: {skreg_source()}; kernels: {kernel_info()}",
     ]
     if threadpool_info is not None:
         for pool in threadpool_info():
@@ -339,6 +383,17 @@ def machine_info():
     else:
         lines.append("- thread pools: threadpoolctl not installed")
     return lines
+
+
+def kernel_info():
+    if _kernels.get_kernels() is None:
+        return "numpy only (numba not installed or SKREG_NUMBA=0)"
+    import numba
+
+    return (
+        f"numba {numba.__version__} (skreg[fast]); rows marked '{NUMPY_ONLY}' "
+        "train without it, as a plain install does"
+    )
 
 
 def table(times, losses, floor=None, sklearn64=None):
@@ -455,6 +510,23 @@ def main(argv=None):
                     f"- {name} adds {100 * extra:.0f} % to skreg's plain time "
                     f"(target <= 15 %): {verdict(extra <= 0.15)}"
                 )
+            numpy_plain = med.get(f"skreg float32, {NUMPY_ONLY}")
+            if numpy_plain:
+                extras = ", ".join(
+                    f"{name} adds {100 * (without / numpy_plain - 1):.0f} %"
+                    for name in ("dropout 0.5", "DropConnect 0.5")
+                    for without in [med[f"skreg float32 + {name}, {NUMPY_ONLY}"]]
+                )
+                targets.append(
+                    f"- without numba ({NUMPY_ONLY}): skreg / GEMM floor = "
+                    f"{numpy_plain / med[floor]:.2f}"
+                    + (
+                        f", / scikit-learn float64 = {numpy_plain / med[sk64]:.2f}"
+                        if sk64
+                        else ""
+                    )
+                    + f"; {extras}"
+                )
             # accuracy: float32 training ends where float64 training does
             _, loss64 = skreg_fit(
                 X,
@@ -480,6 +552,12 @@ def main(argv=None):
                 f" (target <= 0.4): {verdict(ratio <= 0.4)}; skreg float32: "
                 f"{med['skreg float32'] / med[sk64]:.2f}"
             )
+            numpy_auto = med.get(f"skreg (dtype='auto'), {NUMPY_ONLY}")
+            if numpy_auto:
+                targets.append(
+                    f"- digits without numba ({NUMPY_ONLY}): skreg (auto dtype) / "
+                    f"scikit-learn float64 = {numpy_auto / med[sk64]:.2f}"
+                )
             if "PyTorch float32, default Adam" in med:
                 pt = med["PyTorch float32, default Adam"]
                 targets.append(

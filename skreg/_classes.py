@@ -166,7 +166,9 @@ _PARAMETERS_DOC = """
         for all hidden layers or one per hidden layer, each in [0, 1). In
         training each unit of each sample is zeroed with that probability and
         the survivors are scaled by ``1 / (1 - rate)`` (inverted dropout), so
-        prediction uses the network as it is, without masks.
+        prediction uses the network as it is, without masks. Masks are drawn
+        from 16-bit random integers, so the drop probability is the rate
+        rounded up to a multiple of 2**-16 (within 1.6e-5 of it).
 
     input_dropout : float, default=0.0
         Dropout rate of the input features, in [0, 1), same scheme.

@@ -1,13 +1,16 @@
-"""Optional compiled kernels for the optimizer's elementwise sweep.
+"""Optional compiled kernels for the elementwise work of training.
 
 When numba is installed (``pip install "skreg[fast]"``), the whole optimizer
 step (smooth penalty gradient, SGD or Adam update, L1 proximal step) runs as
 one compiled loop over the flat buffers: one pass over memory, no per-chunk
-Python calls. Without numba, :mod:`skreg._optimizers` runs the same arithmetic
-as numpy ufuncs. Both paths give bit-identical results: the loops below do the
-same float operations in the same order and the same precision (every scalar
-arrives cast to the buffers' dtype, and without ``fastmath`` LLVM neither
-fuses multiply-adds nor reorders), which ``tests/test_kernels.py`` checks.
+Python calls; dropout and DropConnect masks are compared, scaled and applied
+in one pass, and the ReLU gradient is masked in place without a temporary.
+Without numba, :mod:`skreg._optimizers` and :mod:`skreg._layers` run the same
+arithmetic as numpy ufuncs. Both paths give bit-identical results: the
+loops below do the same float operations in the same order and precision
+(every scalar arrives cast to the buffers' dtype, and without ``fastmath``
+LLVM neither fuses multiply-adds nor reorders), as ``tests/test_kernels.py``
+checks.
 
 The kernels are serial (``nogil``, no numba threading layer), so they are safe
 under any joblib, dask or thread-based parallelism, and compiled once per
@@ -19,6 +22,7 @@ when numba is installed.
 
 import math
 import os
+from types import SimpleNamespace
 
 _UNSET = object()
 _kernels = _UNSET
@@ -89,10 +93,37 @@ def _compile():
                 pi = soft_threshold(pi, threshold, zero)
             p[i] = pi
 
-    class Kernels:
-        pass
+    @jit
+    def dropout(X, bits, threshold, scale, mask, Y):
+        """Inverted dropout: ``mask = (bits >= threshold) * scale; Y = X * mask``."""
+        zero = scale - scale
+        for i in range(X.shape[0]):
+            m = scale if bits[i] >= threshold else zero
+            mask[i] = m
+            Y[i] = X[i] * m
 
-    kernels = Kernels()
-    kernels.adam_step = adam_step
-    kernels.sgd_step = sgd_step
-    return kernels
+    @jit
+    def dropconnect(W, bits, threshold, dropped, keep):
+        """``keep = bits >= threshold``, ``dropped = W * keep`` (DropConnect)."""
+        one = W.dtype.type(1)
+        zero = W.dtype.type(0)
+        for i in range(W.shape[0]):
+            k = bits[i] >= threshold
+            keep[i] = k
+            dropped[i] = W[i] * (one if k else zero)
+
+    @jit
+    def relu_backward(Y, dY):
+        """``dY *= Y > 0``: the gradient through a ReLU, in place."""
+        one = dY.dtype.type(1)
+        zero = dY.dtype.type(0)
+        for i in range(Y.shape[0]):
+            dY[i] = dY[i] * (one if Y[i] > zero else zero)
+
+    return SimpleNamespace(
+        adam_step=adam_step,
+        sgd_step=sgd_step,
+        dropout=dropout,
+        dropconnect=dropconnect,
+        relu_backward=relu_backward,
+    )

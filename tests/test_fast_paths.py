@@ -169,17 +169,24 @@ def test_reused_buffers_give_the_same_outputs_and_gradients(
         assert np.any(g0 != 0)
 
 
+def _drop_probability(rate):
+    """The documented drop probability: ``rate`` rounded up to a multiple of 2**-16."""
+    return min(np.ceil(rate * 2.0**16) / 2.0**16, 1.0)
+
+
 @pytest.mark.parametrize("rate", [0.0, 1e-6, 0.2, 0.5, 0.9])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_masks_from_raw_bits_have_the_documented_distribution(rate, dtype):
     rng = np.random.default_rng(4)
-    shape = (400, 251)  # odd number of entries: the last 64-bit draw is split
+    shape = (400, 251)  # not a multiple of 4: the last 64-bit draw is split
     mask = _keep_mask(rng, shape, rate, dtype)
     assert mask.dtype == dtype and mask.shape == shape
     assert set(np.unique(mask)) <= {dtype(0), dtype(1 / (1 - rate))}
     n = mask.size
+    p = _drop_probability(rate)
+    assert abs(p - rate) <= 2.0**-16
     dropped = float(np.mean(mask == 0))
-    assert abs(dropped - rate) < 4 * np.sqrt(rate * (1 - rate) / n) + 1e-12
+    assert abs(dropped - p) < 4 * np.sqrt(p * (1 - p) / n) + 1e-12
     # draws are fresh and the same seed repeats the mask
     again = _keep_mask(np.random.default_rng(4), shape, rate, dtype)
     assert_array_equal(again, mask)
@@ -190,21 +197,27 @@ def test_masks_from_raw_bits_have_the_documented_distribution(rate, dtype):
         assert np.max(np.abs(by_column - rate)) < 6 * np.sqrt(rate * (1 - rate) / 400)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("rate", [0.0, 1e-9, 0.1, 0.5, 0.8, 1 - 1e-12])
-@pytest.mark.parametrize("shape", [(4, 6), (256, 512), (3, 5)])
-def test_keep_bits_equal_uniform_draws_compared_with_the_rate(dtype, rate, shape):
-    # raw words and an integer threshold give the masks of rng.random(...) >= rate
-    keep = _keep_bits(np.random.default_rng(7), shape, rate, dtype)
-    expected = np.random.default_rng(7).random(shape, dtype=dtype) >= rate
-    assert_array_equal(keep, expected)
+@pytest.mark.parametrize("rate", [1e-9, 1 / 2**16, 3 / 2**16, 0.5 + 1e-9])
+def test_keep_bits_round_the_rate_up_to_the_16_bit_grid(rate):
+    # with 2**22 entries, the drop fraction resolves single steps of 2**-16
+    keep = _keep_bits(np.random.default_rng(7), (2**11, 2**11), rate)
+    p = _drop_probability(rate)
+    dropped = 1 - float(np.mean(keep))
+    assert abs(dropped - p) < 5 * np.sqrt(p * (1 - p) / keep.size)
+
+
+@pytest.mark.parametrize("rate, kept", [(0.0, True), (1 - 1e-12, False), (1.0, False)])
+def test_keep_bits_at_the_ends(rate, kept):
+    keep = _keep_bits(np.random.default_rng(7), (5, 7), rate)
+    assert keep.dtype == bool and keep.shape == (5, 7)
+    assert np.all(keep == kept)
 
 
 def test_keep_bits_uses_the_given_generator_only():
     rng = np.random.default_rng(5)
     state = rng.bit_generator.state
-    keep = _keep_bits(rng, (3, 5), 0.5, np.float32)
+    keep = _keep_bits(rng, (3, 5), 0.5)
     assert keep.dtype == bool and keep.shape == (3, 5)
     assert rng.bit_generator.state != state
     rng.bit_generator.state = state
-    assert_array_equal(_keep_bits(rng, (3, 5), 0.5, np.float32), keep)
+    assert_array_equal(_keep_bits(rng, (3, 5), 0.5), keep)

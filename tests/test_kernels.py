@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from skreg import MLPClassifier, MLPRegressor, _kernels, _optimizers
+from skreg import MLPClassifier, MLPRegressor, _kernels, _layers, _optimizers
+from skreg._layers import Activation, Context, Dense, Dropout
 from skreg._optimizers import SGD, Adam
 from skreg._penalties import ElasticNet
 
@@ -43,7 +44,7 @@ def test_kernels_are_compiled():
 @pytest.mark.parametrize("name", OPTIMIZERS)
 def test_compiled_step_matches_numpy_bit_for_bit(name, penalty, dtype, monkeypatch):
     compiled = _run(name, PENALTIES[penalty], dtype)
-    monkeypatch.setattr(_optimizers, "get_kernels", lambda: None)
+    _without_kernels(monkeypatch)
     reference = _run(name, PENALTIES[penalty], dtype)
     assert compiled.dtype == reference.dtype == dtype
     np.testing.assert_array_equal(compiled, reference, strict=True)
@@ -60,6 +61,7 @@ def test_compiled_step_matches_numpy_bit_for_bit(name, penalty, dtype, monkeypat
         (MLPClassifier, {"solver": "adam", "alpha": 0.01, "l1_ratio": 0.5}),
         (MLPClassifier, {"solver": "sgd", "alpha": 0.001, "dtype": "float32"}),
         (MLPRegressor, {"solver": "adam", "alpha": 0.01, "dropout": 0.2}),
+        (MLPClassifier, {"dropconnect": 0.3, "input_dropout": 0.1, "dtype": "float32"}),
     ],
 )
 def test_fit_is_identical_with_and_without_kernels(Estimator, params, monkeypatch):
@@ -68,7 +70,7 @@ def test_fit_is_identical_with_and_without_kernels(Estimator, params, monkeypatc
     y = (X[:, 0] + X[:, 1] > 0).astype(int) if Estimator is MLPClassifier else X[:, 0]
     kwargs = dict(hidden_layer_sizes=(16,), max_iter=20, random_state=0, **params)
     compiled = Estimator(**kwargs).fit(X, y)
-    monkeypatch.setattr(_optimizers, "get_kernels", lambda: None)
+    _without_kernels(monkeypatch)
     reference = Estimator(**kwargs).fit(X, y)
     for a, b in zip(
         compiled.coefs_ + compiled.intercepts_,
@@ -86,3 +88,61 @@ def test_environment_variable_disables_kernels(monkeypatch):
     monkeypatch.setattr(_kernels, "_kernels", _kernels._UNSET)
     monkeypatch.delenv("SKREG_NUMBA")
     assert _kernels.get_kernels() is not None
+
+
+def _without_kernels(monkeypatch):
+    monkeypatch.setattr(_layers, "get_kernels", lambda: None)
+    monkeypatch.setattr(_optimizers, "get_kernels", lambda: None)
+
+
+def _layer_pass(layer, X, seed):
+    """Forward and backward of ``layer`` in training mode: (Y, dX, grads)."""
+    ctx = Context(training=True, rng=np.random.default_rng(seed), reuse_buffers=True)
+    Y, backward = layer.forward(X.copy(), ctx)
+    Y = Y.copy()
+    dY = np.random.default_rng(seed + 1).standard_normal(Y.shape).astype(X.dtype)
+    dX = backward(dY)
+    grads = {k: v.copy() for k, v in getattr(layer, "grads", {}).items()}
+    return Y, None if dX is None else dX.copy(), grads
+
+
+def _bound_dense(n_in, n_out, dtype, rate):
+    layer = Dense(n_in, n_out, dropconnect=rate)
+    n = n_in * n_out + n_out
+    params = np.random.default_rng(5).standard_normal(n).astype(dtype)
+    grads = np.zeros(n, dtype=dtype)
+
+    def views(flat):
+        return {
+            "coef": flat[: n_in * n_out].reshape(n_in, n_out),
+            "intercept": flat[n_in * n_out :],
+        }
+
+    layer.bind(views(params), views(grads))
+    return layer
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rate", [0.0, 0.3, 0.5, 1 - 1e-12])
+@pytest.mark.parametrize("kind", ["dropout", "dropconnect", "relu"])
+def test_layer_kernels_match_numpy_bit_for_bit(kind, rate, dtype, monkeypatch):
+    X = np.random.default_rng(3).standard_normal((37, 23)).astype(dtype)
+    X[::5, ::3] = 0.0
+    if kind != "dropconnect":
+        X[1, 1] = np.inf  # inf * 0 is NaN in both paths
+
+    def make():
+        if kind == "dropout":
+            return Dropout(rate) if rate else Dropout(0.5)
+        if kind == "dropconnect":
+            return _bound_dense(23, 7, dtype, rate or 0.5)
+        return Activation("relu")
+
+    compiled = _layer_pass(make(), X, seed=11)
+    _without_kernels(monkeypatch)
+    reference = _layer_pass(make(), X, seed=11)
+    for a, b in zip(compiled[:2], reference[:2], strict=True):
+        np.testing.assert_array_equal(a, b, strict=True)
+        np.testing.assert_array_equal(np.signbit(a), np.signbit(b))
+    for name in reference[2]:
+        np.testing.assert_array_equal(compiled[2][name], reference[2][name])

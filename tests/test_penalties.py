@@ -146,16 +146,28 @@ def test_fit_satisfies_the_optimality_conditions_of_the_objective(solver, l1_rat
     # data loss, l1 = alpha * l1_ratio and l2 = alpha * (1 - l1_ratio):
     # g + l2 * w + l1 * sign(w) == 0 where w != 0, |g| <= l1 where w == 0.
     X, y = make_regression(
-        n_samples=100, n_features=6, n_informative=3, noise=1.0, shuffle=False,
+        n_samples=100,
+        n_features=6,
+        n_informative=3,
+        noise=1.0,
+        shuffle=False,
         random_state=0,
     )
     y = (y - y.mean()) / y.std()
     alpha = 0.05
     l1, l2 = alpha * l1_ratio, alpha * (1 - l1_ratio)
     reg = MLPRegressor(
-        hidden_layer_sizes=(5,), activation="tanh", alpha=alpha, l1_ratio=l1_ratio,
-        batch_size=100, shuffle=False, max_iter=3000, tol=0.0,
-        n_iter_no_change=10**6, random_state=0, **SOLVERS[solver],
+        hidden_layer_sizes=(5,),
+        activation="tanh",
+        alpha=alpha,
+        l1_ratio=l1_ratio,
+        batch_size=100,
+        shuffle=False,
+        max_iter=3000,
+        tol=0.0,
+        n_iter_no_change=10**6,
+        random_state=0,
+        **SOLVERS[solver],
     ).fit(X, y)
     w, g = _data_gradient(reg, X, y)
     support = w != 0
@@ -188,8 +200,13 @@ def test_larger_alpha_gives_smaller_weights(l1_ratio, solver):
     norms = []
     for alpha in (1e-4, 1e-2, 1e-1):
         reg = MLPRegressor(
-            hidden_layer_sizes=(16,), solver=solver, alpha=alpha, l1_ratio=l1_ratio,
-            learning_rate_init=1e-2, max_iter=100, random_state=0,
+            hidden_layer_sizes=(16,),
+            solver=solver,
+            alpha=alpha,
+            l1_ratio=l1_ratio,
+            learning_rate_init=1e-2,
+            max_iter=100,
+            random_state=0,
         ).fit(X, y)
         norms.append(_weight_norm(reg))
     assert norms[0] > norms[1] > norms[2], norms
@@ -216,8 +233,11 @@ def test_network_puts_only_weight_matrices_in_the_penalized_slice():
     # ... and the network's penalized slice holds the weight matrices only:
     # intercepts, batch-norm gamma and beta lie outside it
     layers = build_layers(
-        [5, 7, 6, 3], dropout=[0.1, 0.0], dropconnect=[0.0, 0.2, 0.0],
-        batch_norm=[True, False], input_noise=0.1,
+        [5, 7, 6, 3],
+        dropout=[0.1, 0.0],
+        dropconnect=[0.0, 0.2, 0.0],
+        batch_norm=[True, False],
+        input_noise=0.1,
     )
     network = Network(layers, dtype=np.float64)
     penalized = network.params[: network.n_penalized]
@@ -245,8 +265,13 @@ def test_huge_alpha_kills_weights_but_not_biases(l1_ratio):
     X = StandardScaler().fit_transform(X)
     y = 3.0 + y / y.std()  # an offset only the output bias can fit
     reg = MLPRegressor(
-        hidden_layer_sizes=(8,), alpha=100.0, l1_ratio=l1_ratio, batch_size=20,
-        learning_rate_init=1e-2, max_iter=100, random_state=0,
+        hidden_layer_sizes=(8,),
+        alpha=100.0,
+        l1_ratio=l1_ratio,
+        batch_size=20,
+        learning_rate_init=1e-2,
+        max_iter=100,
+        random_state=0,
     ).fit(X, y)
     # Adam's normalized steps leave L2-shrunk weights jittering around zero
     # at the scale of the learning rate; initial weights are ~0.5
@@ -265,8 +290,13 @@ def test_huge_alpha_does_not_shrink_batch_norm_parameters():
     X = StandardScaler().fit_transform(X)
     y = 3.0 + y / y.std()
     reg = MLPRegressor(
-        hidden_layer_sizes=(8,), alpha=100.0, batch_norm=True, batch_size=20,
-        learning_rate_init=1e-2, max_iter=100, random_state=0,
+        hidden_layer_sizes=(8,),
+        alpha=100.0,
+        batch_norm=True,
+        batch_size=20,
+        learning_rate_init=1e-2,
+        max_iter=100,
+        random_state=0,
     ).fit(X, y)
     assert all(np.max(np.abs(W)) < 0.05 for W in reg.coefs_)
     gamma = reg.batch_norm_params_[0]["gamma"]
@@ -300,10 +330,14 @@ def test_digits_accuracy_matches_scikit_learn():
         )
         scaler = StandardScaler().fit(X_train)
         X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
-        ours.append(MLPClassifier(random_state=seed).fit(X_train, y_train)
-                    .score(X_test, y_test))
-        theirs.append(SklearnMLPClassifier(random_state=seed).fit(X_train, y_train)
-                      .score(X_test, y_test))
+        ours.append(
+            MLPClassifier(random_state=seed).fit(X_train, y_train).score(X_test, y_test)
+        )
+        theirs.append(
+            SklearnMLPClassifier(random_state=seed)
+            .fit(X_train, y_train)
+            .score(X_test, y_test)
+        )
     assert abs(np.mean(ours) - np.mean(theirs)) <= 0.01, (ours, theirs)
 
 
@@ -349,8 +383,12 @@ def test_all_zero_weight_batch_is_skipped(Estimator, solver):
     weights = np.ones(len(y))
     weights[:20] = 0.0  # the first two mini-batches of 10 rows
     common = dict(
-        hidden_layer_sizes=(6,), solver=solver, batch_size=10, shuffle=False,
-        max_iter=15, random_state=0,
+        hidden_layer_sizes=(6,),
+        solver=solver,
+        batch_size=10,
+        shuffle=False,
+        max_iter=15,
+        random_state=0,
     )
     zeroed = Estimator(**common).fit(X, y, sample_weight=weights)
     assert all(np.all(np.isfinite(W)) for W in zeroed.coefs_)
@@ -362,15 +400,21 @@ def test_all_zero_weight_batch_is_skipped(Estimator, solver):
     assert_allclose(zeroed.loss_curve_, dropped.loss_curve_, rtol=1e-6)
     # partial_fit takes the same path
     Estimator(**common).partial_fit(
-        X, y, sample_weight=weights,
+        X,
+        y,
+        sample_weight=weights,
         **({"classes": np.unique(y)} if Estimator is MLPClassifier else {}),
     )
 
 
 def _imbalanced(seed=0):
     X, y = make_classification(
-        n_samples=300, n_features=5, weights=[0.85, 0.15], flip_y=0.05,
-        class_sep=0.5, random_state=seed,
+        n_samples=300,
+        n_features=5,
+        weights=[0.85, 0.15],
+        flip_y=0.05,
+        class_sep=0.5,
+        random_state=seed,
     )
     return X, y
 
@@ -380,7 +424,9 @@ def test_class_weight_moves_predictions_towards_the_weighted_class():
     common = dict(hidden_layer_sizes=(8,), max_iter=100, random_state=0)
     share = {}
     for name, class_weight in [
-        ("none", None), ("balanced", "balanced"), ("minority", {0: 1, 1: 10}),
+        ("none", None),
+        ("balanced", "balanced"),
+        ("minority", {0: 1, 1: 10}),
         ("majority", {0: 10, 1: 1}),
     ]:
         clf = MLPClassifier(class_weight=class_weight, **common).fit(X, y)

@@ -43,7 +43,10 @@ def _quiet_convergence():
 
 def _classification(n_samples=120, seed=0):
     X, y = make_classification(
-        n_samples=n_samples, n_features=6, n_informative=4, n_classes=3,
+        n_samples=n_samples,
+        n_features=6,
+        n_informative=4,
+        n_classes=3,
         random_state=seed,
     )
     return StandardScaler().fit_transform(X), y
@@ -75,9 +78,16 @@ CONFIGS = {
     "input_noise": dict(input_noise=0.3),
     "early_stopping": dict(early_stopping=True, validation_fraction=0.2),
     "all": dict(
-        dropout=0.3, input_dropout=0.1, dropconnect=0.2, batch_norm=True,
-        max_norm=1.0, input_noise=0.1, early_stopping=True, validation_fraction=0.2,
-        alpha=1e-3, l1_ratio=0.5,
+        dropout=0.3,
+        input_dropout=0.1,
+        dropconnect=0.2,
+        batch_norm=True,
+        max_norm=1.0,
+        input_noise=0.1,
+        early_stopping=True,
+        validation_fraction=0.2,
+        alpha=1e-3,
+        l1_ratio=0.5,
     ),
 }
 
@@ -132,8 +142,13 @@ def test_dropout_is_the_identity_at_predict_time():
 
 
 @pytest.mark.parametrize(
-    "params", [dict(dropout=0.5), dict(input_dropout=0.3), dict(dropconnect=0.4),
-               dict(input_noise=0.5)],
+    "params",
+    [
+        dict(dropout=0.5),
+        dict(input_dropout=0.3),
+        dict(dropconnect=0.4),
+        dict(input_noise=0.5),
+    ],
     ids=["dropout", "input_dropout", "dropconnect", "input_noise"],
 )
 def test_stochastic_regularizers_are_off_at_predict_time(params):
@@ -216,8 +231,11 @@ def _dense_then_batch_norm(momentum=0.1):
 
 def _shifted_data(n_samples=1000, seed=0):
     rng = np.random.default_rng(seed)
-    return rng.normal(loc=[3.0, -1.0, 0.5, 2.0, 0.0], scale=[2.0, 0.5, 1.0, 3.0, 1.5],
-                      size=(n_samples, 5))
+    return rng.normal(
+        loc=[3.0, -1.0, 0.5, 2.0, 0.0],
+        scale=[2.0, 0.5, 1.0, 3.0, 1.5],
+        size=(n_samples, 5),
+    )
 
 
 def test_batch_norm_running_statistics_converge_to_the_data_statistics():
@@ -310,8 +328,11 @@ def test_max_norm_holds_after_every_partial_fit_step(solver):
     X, y = _regression()
     max_norm = 0.5
     params = dict(
-        hidden_layer_sizes=(16, 16), solver=solver, learning_rate_init=0.05,
-        batch_size=len(X), random_state=0,  # one step per partial_fit call
+        hidden_layer_sizes=(16, 16),
+        solver=solver,
+        learning_rate_init=0.05,
+        batch_size=len(X),
+        random_state=0,  # one step per partial_fit call
     )
     free = MLPRegressor(**params)
     bounded = MLPRegressor(max_norm=max_norm, **params)
@@ -354,8 +375,13 @@ def test_max_norm_holds_after_every_step_within_fit(monkeypatch, batch_norm):
     monkeypatch.setattr(BaseMLP, "_make_optimizer", checking_optimizer)
     X, y = _regression()
     reg = MLPRegressor(
-        hidden_layer_sizes=(16, 16), max_norm=max_norm, learning_rate_init=0.05,
-        batch_size=20, max_iter=10, batch_norm=batch_norm, random_state=0,
+        hidden_layer_sizes=(16, 16),
+        max_norm=max_norm,
+        learning_rate_init=0.05,
+        batch_size=20,
+        max_iter=10,
+        batch_norm=batch_norm,
+        random_state=0,
     ).fit(X, y)
     assert len(checked) == reg.n_iter_ * 6  # 120 rows in batches of 20
     assert np.all(_hidden_column_norms(reg) <= max_norm + 1e-6)
@@ -390,8 +416,9 @@ def test_masks_do_not_change_the_initial_weights(name):
     # after one epoch with a vanishing learning rate the weights are the
     # initial ones (to ~1e-10): they must not depend on the regularizer
     X, y = _classification()
-    params = dict(hidden_layer_sizes=(10, 8), max_iter=1, learning_rate_init=1e-12,
-                  random_state=0)
+    params = dict(
+        hidden_layer_sizes=(10, 8), max_iter=1, learning_rate_init=1e-12, random_state=0
+    )
     plain = MLPClassifier(**params).fit(X, y)
     masked = MLPClassifier(**params, **STOCHASTIC[name]).fit(X, y)
     for a, b in zip(plain.coefs_, masked.coefs_, strict=True):
@@ -423,8 +450,14 @@ def _record(monkeypatch, module, name):
 @pytest.mark.parametrize("name", sorted(STOCHASTIC))
 def test_masks_do_not_change_the_batch_order_or_the_split(monkeypatch, name):
     X, y = _classification()
-    params = dict(hidden_layer_sizes=(8,), max_iter=3, batch_size=16,
-                  early_stopping=True, validation_fraction=0.2, random_state=0)
+    params = dict(
+        hidden_layer_sizes=(8,),
+        max_iter=3,
+        batch_size=16,
+        early_stopping=True,
+        validation_fraction=0.2,
+        random_state=0,
+    )
     batches = _record(monkeypatch, skreg._training, "iterate_batches")
     splits = _record(monkeypatch, skreg._base, "split_validation")
     MLPClassifier(**params).fit(X, y)
@@ -466,8 +499,13 @@ def _validation_loss(est, X, y, sample_weight=None):
     return 0.5 * np.average((est.predict(X) - y) ** 2, weights=sample_weight)
 
 
-ES = dict(hidden_layer_sizes=(64,), learning_rate_init=0.01, max_iter=200,
-          n_iter_no_change=5, random_state=0)
+ES = dict(
+    hidden_layer_sizes=(64,),
+    learning_rate_init=0.01,
+    max_iter=200,
+    n_iter_no_change=5,
+    random_state=0,
+)
 
 
 @pytest.mark.parametrize("batch_norm", [False, True])
@@ -552,15 +590,19 @@ def test_early_stopping_honours_every_scoring(Estimator, scoring):
         assert_allclose(scores, -np.asarray(est.validation_loss_curve_))
         final = -_validation_loss(est, X_val, y_val)
     else:
-        final = get_scorer(scoring)(est, X_val, y_val) if isinstance(scoring, str) \
+        final = (
+            get_scorer(scoring)(est, X_val, y_val)
+            if isinstance(scoring, str)
             else scoring(est, X_val, y_val)
+        )
     assert final == pytest.approx(est.best_validation_score_, rel=1e-9, abs=1e-12)
 
 
 def test_early_stopping_on_too_small_data_says_so():
     X, y = _classification(n_samples=9)  # 10% of 9 rows: 1 validation row
-    clf = MLPClassifier(hidden_layer_sizes=(4,), early_stopping=True, max_iter=5,
-                        random_state=0)
+    clf = MLPClassifier(
+        hidden_layer_sizes=(4,), early_stopping=True, max_iter=5, random_state=0
+    )
     with pytest.warns(UserWarning, match="early_stopping is turned off"):
         clf.fit(X, y)
     assert clf.validation_scores_ is None and clf.best_iteration_ is None
@@ -586,7 +628,8 @@ def test_early_stopping_auto_turns_on_with_a_validation_set(Estimator):
 
 
 @pytest.mark.parametrize(
-    "params", [dict(dropout=0.2), dict(dropconnect=0.2), dict(input_dropout=0.2)],
+    "params",
+    [dict(dropout=0.2), dict(dropconnect=0.2), dict(input_dropout=0.2)],
     ids=["dropout", "dropconnect", "input_dropout"],
 )
 def test_sample_predictions_vary_between_passes(params):
@@ -596,8 +639,9 @@ def test_sample_predictions_vary_between_passes(params):
     samples = reg.sample_predictions(X[:20], n_samples=25, random_state=0)
     assert samples.shape == (25, 20)
     assert np.all(samples.std(axis=0) > 0)
-    assert_array_equal(reg.sample_predictions(X[:20], n_samples=25, random_state=0),
-                       samples)
+    assert_array_equal(
+        reg.sample_predictions(X[:20], n_samples=25, random_state=0), samples
+    )
     assert not np.array_equal(
         reg.sample_predictions(X[:20], n_samples=25, random_state=1), samples
     )
@@ -607,8 +651,9 @@ def test_sample_predictions_vary_between_passes(params):
 
 def test_sample_predictions_of_a_classifier_are_probabilities():
     X, y = _classification()
-    clf = MLPClassifier(hidden_layer_sizes=(16,), dropout=0.3, max_iter=30,
-                        random_state=0).fit(X, y)
+    clf = MLPClassifier(
+        hidden_layer_sizes=(16,), dropout=0.3, max_iter=30, random_state=0
+    ).fit(X, y)
     samples = clf.sample_predictions(X[:10], n_samples=15, random_state=0)
     assert samples.shape == (15, 10, 3)
     assert_allclose(samples.sum(axis=2), 1.0)
@@ -618,8 +663,9 @@ def test_sample_predictions_of_a_classifier_are_probabilities():
 @pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
 def test_sample_predictions_mean_approaches_prediction_for_small_rates(Estimator):
     X, y = _classification() if Estimator is MLPClassifier else _regression()
-    est = Estimator(hidden_layer_sizes=(16,), dropout=0.2, max_iter=50,
-                    random_state=0).fit(X, y)
+    est = Estimator(
+        hidden_layer_sizes=(16,), dropout=0.2, max_iter=50, random_state=0
+    ).fit(X, y)
     pred = _output(est, X)
     errors = []
     for rate in (0.4, 0.1, 0.01):
@@ -635,8 +681,13 @@ def test_sample_predictions_mean_approaches_prediction_for_small_rates(Estimator
 def test_sample_predictions_use_running_statistics_and_no_input_noise():
     # without masks every pass is the deterministic prediction
     X, y = _regression()
-    reg = MLPRegressor(hidden_layer_sizes=(8,), batch_norm=True, input_noise=0.5,
-                       max_iter=20, random_state=0).fit(X, y)
+    reg = MLPRegressor(
+        hidden_layer_sizes=(8,),
+        batch_norm=True,
+        input_noise=0.5,
+        max_iter=20,
+        random_state=0,
+    ).fit(X, y)
     samples = reg.sample_predictions(X[:10], n_samples=5, random_state=0)
     for sample in samples:
         assert_allclose(sample, reg.predict(X[:10]), rtol=1e-12)
@@ -681,7 +732,10 @@ def test_regularizers_beat_an_overfitting_network():
     loss = {name: [] for name in ["none", *regularized]}
     for seed in range(3):
         X, y = make_classification(
-            n_samples=1200, n_features=20, n_informative=5, flip_y=0.2,
+            n_samples=1200,
+            n_features=20,
+            n_informative=5,
+            flip_y=0.2,
             random_state=seed,
         )
         X_train, X_test, y_train, y_test = train_test_split(
@@ -690,10 +744,16 @@ def test_regularizers_beat_an_overfitting_network():
         scaler = StandardScaler().fit(X_train)
         X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
         for name, params in [("none", {}), *regularized.items()]:
-            clf = MLPClassifier(
-                hidden_layer_sizes=(256, 256), alpha=0.0, max_iter=100,
-                random_state=seed,
-            ).set_params(**params).fit(X_train, y_train)
+            clf = (
+                MLPClassifier(
+                    hidden_layer_sizes=(256, 256),
+                    alpha=0.0,
+                    max_iter=100,
+                    random_state=seed,
+                )
+                .set_params(**params)
+                .fit(X_train, y_train)
+            )
             accuracy[name].append(clf.score(X_test, y_test))
             loss[name].append(log_loss(y_test, clf.predict_proba(X_test)))
             if name == "none":
@@ -703,5 +763,6 @@ def test_regularizers_beat_an_overfitting_network():
     for name in regularized:
         assert np.all(np.asarray(loss["none"]) - loss[name] > 0.2), (name, loss)
         assert np.mean(accuracy[name]) - np.mean(accuracy["none"]) > 0.01, (
-            name, accuracy,
+            name,
+            accuracy,
         )

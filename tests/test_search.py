@@ -13,7 +13,7 @@ from scipy.stats import loguniform, uniform
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
-from sklearn.metrics import get_scorer
+from sklearn.metrics import get_scorer, r2_score
 from sklearn.model_selection import (
     GridSearchCV,
     HalvingRandomSearchCV,
@@ -223,7 +223,7 @@ def test_halving_random_search(data, resource):
 def test_regressor_search_uses_kfold_and_r2():
     X, y = load_diabetes(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
-    y_scale = y_train.std()
+    y_center, y_scale = y_train.mean(), y_train.std()
     reg = _pipe(
         MLPRegressor(
             hidden_layer_sizes=(16,),
@@ -240,7 +240,11 @@ def test_regressor_search_uses_kfold_and_r2():
         cv=3,
         n_jobs=2,
         error_score="raise",
-    ).fit(X_train, y_train / y_scale)
+    ).fit(X_train, (y_train - y_center) / y_scale)
     assert search.best_params_ in list(ParameterGrid(search.param_grid))
-    # R^2 of a useful model on diabetes: about 0.4-0.5
-    assert search.score(X_test, y_test / y_scale) > 0.3
+    y_test = (y_test - y_center) / y_scale
+    score = search.score(X_test, y_test)
+    assert score == pytest.approx(r2_score(y_test, search.predict(X_test)))
+    # far better than predicting the mean (R^2 0); this small net in 100
+    # epochs reaches about 0.33, a well-tuned model on diabetes about 0.45
+    assert score > 0.2
