@@ -16,16 +16,27 @@ The kernels are serial (``nogil``, no numba threading layer), so they are safe
 under any joblib, dask or thread-based parallelism, and compiled once per
 dtype and cached on disk.
 
-Set the environment variable ``SKREG_NUMBA=0`` to use the numpy path even
-when numba is installed.
+Importing numba and loading the compiled code costs about a second, once per
+process, so only networks of at least ``KERNEL_MIN_PARAMS`` parameters use
+the kernels: there the saving per step is large, and small networks (where a
+whole fit may take less than that second) never import numba. Set the
+environment variable ``SKREG_NUMBA=0`` to use the numpy path even when numba
+is installed.
 """
 
 import math
 import os
 from types import SimpleNamespace
 
+KERNEL_MIN_PARAMS = 100_000
+
 _UNSET = object()
 _kernels = _UNSET
+
+
+def kernels_wanted(n_params):
+    """Whether a network of ``n_params`` parameters trains with the kernels."""
+    return n_params >= KERNEL_MIN_PARAMS and get_kernels() is not None
 
 
 def get_kernels():

@@ -46,6 +46,9 @@ class Context:
         Draw dropout and DropConnect masks outside training too (Monte Carlo
         dropout, Gal & Ghahramani 2016); everything else behaves as at
         prediction time.
+    kernels : bool
+        Use the optional compiled kernels (:mod:`skreg._kernels`) where they
+        apply; the training loop sets it for networks large enough to gain.
     reuse_buffers : bool
         Let layers write outputs, masks and gradients into work arrays kept
         from the previous call instead of allocating new ones, and overwrite
@@ -59,6 +62,7 @@ class Context:
     rng: np.random.Generator | None = None
     weights: np.ndarray | None = None
     mc_dropout: bool = False
+    kernels: bool = False
     reuse_buffers: bool = False
 
     @property
@@ -163,21 +167,21 @@ def _keep_mask(rng, shape, rate, dtype, out=None, keep_out=None):
     return np.multiply(keep, scale, out=out, dtype=dtype)
 
 
-def _compiled(*arrays):
-    """The numba kernels, if installed and every array is C-contiguous."""
-    kernels = get_kernels()
+def _compiled(wanted, *arrays):
+    """The numba kernels, if ``wanted``, installed and every array C-contiguous."""
+    kernels = get_kernels() if wanted else None
     if kernels is None or not all(a.flags.c_contiguous for a in arrays):
         return None
     return kernels
 
 
-def _dropout(X, rng, rate, mask_out, Y_out, keep_out):
+def _dropout(X, rng, rate, mask_out, Y_out, keep_out, compiled=False):
     """``(Y, mask)``: ``mask = _keep_mask(...)`` and ``Y = X * mask``.
 
     With the numba kernels, the mask is drawn, scaled and applied in one pass,
     from the same random bits and with the same arithmetic.
     """
-    kernels = _compiled(X, mask_out, Y_out)
+    kernels = _compiled(compiled, X, mask_out, Y_out)
     if kernels is not None:
         bits, threshold = _random_bits(rng, X.size, rate)
         if threshold is not None:
@@ -190,9 +194,9 @@ def _dropout(X, rng, rate, mask_out, Y_out, keep_out):
     return np.multiply(X, mask, out=Y_out), mask
 
 
-def _dropconnect(W, rng, rate, dropped_out, keep_out):
+def _dropconnect(W, rng, rate, dropped_out, keep_out, compiled=False):
     """``(W * keep, keep)`` with ``keep = _keep_bits(...)``, in one pass if compiled."""
-    kernels = _compiled(W, dropped_out, keep_out)
+    kernels = _compiled(compiled, W, dropped_out, keep_out)
     if kernels is not None:
         bits, threshold = _random_bits(rng, W.size, rate)
         if threshold is not None:
@@ -252,6 +256,7 @@ class Dense(Layer):
                 self.dropconnect,
                 self._buffer(ctx, "dropped", W.shape, W.dtype),
                 self._buffer(ctx, "keep", W.shape, np.bool_),
+                compiled=ctx.kernels,
             )
             scale = np.asarray(1.0 / (1.0 - self.dropconnect), dtype=W.dtype)
         out_shape = (X.shape[0], self.n_out)
@@ -296,6 +301,8 @@ class Activation(Layer):
         Y = ACTIVATIONS[self.name](X)
 
         def backward(dY):
+            if self.name == "relu":
+                return _relu_derivative(Y, dY, ctx.kernels)
             return DERIVATIVES[self.name](Y, dY)
 
         return Y, backward
@@ -330,8 +337,8 @@ ACTIVATIONS = {
 }
 
 
-def _relu_derivative(Y, dY):
-    kernels = _compiled(Y, dY)
+def _relu_derivative(Y, dY, compiled=False):
+    kernels = _compiled(compiled, Y, dY)
     if kernels is not None and Y.shape == dY.shape:
         kernels.relu_backward(Y.ravel(), dY.ravel())
         return dY
@@ -384,6 +391,7 @@ class Dropout(Layer):
             self._buffer(ctx, "mask", X.shape, X.dtype),
             self._buffer(ctx, "Y", X.shape, X.dtype),
             self._buffer(ctx, "keep", X.shape, np.bool_),
+            compiled=ctx.kernels,
         )
 
         def backward(dY):

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from ._kernels import get_kernels
+from ._kernels import get_kernels, kernels_wanted
 
 # Elements per chunk, per array: the five or six arrays one chunk touches
 # (params, grads, state, work) fit in a 1-2 MiB L2 cache.
@@ -46,6 +46,7 @@ class _FlatOptimizer:
         # penalized gradient, temporary and denominator of one chunk
         self._work = np.zeros((3, min(size, max(n_params, 1))), dtype=self.dtype)
         self._slices = {}
+        self.use_kernels = kernels_wanted(n_params)
 
     def _chunks(self, n_total, n_penalized):
         key = (n_total, n_penalized)
@@ -73,7 +74,7 @@ class _FlatOptimizer:
         prox = penalty is not None and bool(penalty.l1)
         if not (smooth or prox):
             n_penalized = 0
-        kernels = get_kernels()
+        kernels = get_kernels() if self.use_kernels else None
         if kernels is not None:
             l2 = penalty.l2 if smooth else 0.0
             l1 = penalty.l1 if prox else 0.0

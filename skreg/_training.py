@@ -117,7 +117,13 @@ def train_step(network, loss, penalty, optimizer, X, Y, sample_weight, rng):
         if weight_sum <= 0:
             return None
         weights = sample_weight / weight_sum
-    ctx = Context(training=True, rng=rng, weights=weights, reuse_buffers=True)
+    ctx = Context(
+        training=True,
+        rng=rng,
+        weights=weights,
+        kernels=optimizer.use_kernels,
+        reuse_buffers=True,
+    )
     Z, backward = network.forward(X, ctx)
     batch_loss, dZ = loss.value_and_gradient(Z, Y, weights)
     if not np.isfinite(batch_loss):

@@ -10,6 +10,15 @@ from skreg._penalties import ElasticNet
 
 pytest.importorskip("numba")
 
+DEFAULT_MIN_PARAMS = _kernels.KERNEL_MIN_PARAMS
+
+
+@pytest.fixture(autouse=True)
+def kernels_for_every_size(monkeypatch):
+    """The tests' small networks use the kernels too (normally >= 100k params)."""
+    monkeypatch.setattr(_kernels, "KERNEL_MIN_PARAMS", 0)
+
+
 OPTIMIZERS = {
     "adam": lambda n, dt: Adam(n, dt, learning_rate=1e-2),
     "sgd": lambda n, dt: SGD(n, dt, learning_rate=0.1, momentum=0.0),
@@ -81,6 +90,46 @@ def test_fit_is_identical_with_and_without_kernels(Estimator, params, monkeypatc
     assert compiled.loss_curve_ == reference.loss_curve_
 
 
+class _CallCounter:
+    """Wraps the kernels and counts the calls of each."""
+
+    def __init__(self, kernels):
+        self.kernels, self.calls = kernels, {}
+
+    def __getattr__(self, name):
+        kernel = getattr(self.kernels, name)
+
+        def counted(*args):
+            self.calls[name] = self.calls.get(name, 0) + 1
+            return kernel(*args)
+
+        return counted
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("min_params, used", [(0, True), (10**9, False)])
+def test_only_networks_above_the_size_threshold_use_kernels(
+    min_params, used, monkeypatch
+):
+    counter = _CallCounter(_kernels.get_kernels())
+    monkeypatch.setattr(_kernels, "_kernels", counter)
+    monkeypatch.setattr(_kernels, "KERNEL_MIN_PARAMS", min_params)
+    X = np.random.default_rng(0).standard_normal((100, 5))
+    MLPClassifier(
+        hidden_layer_sizes=(8,), dropout=0.2, dropconnect=0.2, max_iter=3
+    ).fit(X, X[:, 0] > 0)
+    expected = {"adam_step", "dropout", "dropconnect", "relu_backward"}
+    assert set(counter.calls) == (expected if used else set())
+
+
+def test_default_threshold_separates_small_and_large_networks(monkeypatch):
+    monkeypatch.setattr(_kernels, "KERNEL_MIN_PARAMS", DEFAULT_MIN_PARAMS)
+    digits_net = 64 * 100 + 100 + 100 * 10 + 10  # a fit of well under a second
+    mnist_net = 784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10
+    assert not _kernels.kernels_wanted(digits_net)
+    assert _kernels.kernels_wanted(mnist_net)
+
+
 def test_environment_variable_disables_kernels(monkeypatch):
     monkeypatch.setattr(_kernels, "_kernels", _kernels._UNSET)
     monkeypatch.setenv("SKREG_NUMBA", "0")
@@ -95,9 +144,14 @@ def _without_kernels(monkeypatch):
     monkeypatch.setattr(_optimizers, "get_kernels", lambda: None)
 
 
-def _layer_pass(layer, X, seed):
+def _layer_pass(layer, X, seed, compiled):
     """Forward and backward of ``layer`` in training mode: (Y, dX, grads)."""
-    ctx = Context(training=True, rng=np.random.default_rng(seed), reuse_buffers=True)
+    ctx = Context(
+        training=True,
+        rng=np.random.default_rng(seed),
+        kernels=compiled,
+        reuse_buffers=True,
+    )
     Y, backward = layer.forward(X.copy(), ctx)
     Y = Y.copy()
     dY = np.random.default_rng(seed + 1).standard_normal(Y.shape).astype(X.dtype)
@@ -138,9 +192,8 @@ def test_layer_kernels_match_numpy_bit_for_bit(kind, rate, dtype, monkeypatch):
             return _bound_dense(23, 7, dtype, rate or 0.5)
         return Activation("relu")
 
-    compiled = _layer_pass(make(), X, seed=11)
-    _without_kernels(monkeypatch)
-    reference = _layer_pass(make(), X, seed=11)
+    compiled = _layer_pass(make(), X, seed=11, compiled=True)
+    reference = _layer_pass(make(), X, seed=11, compiled=False)
     for a, b in zip(compiled[:2], reference[:2], strict=True):
         np.testing.assert_array_equal(a, b, strict=True)
         np.testing.assert_array_equal(np.signbit(a), np.signbit(b))
