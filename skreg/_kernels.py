@@ -124,6 +124,14 @@ def _compile():
             dropped[i] = W[i] * (one if k else zero)
 
     @jit
+    def multiply_by_keep(values, keep):
+        """``values *= keep`` for a boolean ``keep``, in place."""
+        one = values.dtype.type(1)
+        zero = values.dtype.type(0)
+        for i in range(values.shape[0]):
+            values[i] = values[i] * (one if keep[i] else zero)
+
+    @jit
     def relu_backward(Y, dY):
         """``dY *= Y > 0``: the gradient through a ReLU, in place."""
         one = dY.dtype.type(1)
@@ -136,5 +144,6 @@ def _compile():
         sgd_step=sgd_step,
         dropout=dropout,
         dropconnect=dropconnect,
+        multiply_by_keep=multiply_by_keep,
         relu_backward=relu_backward,
     )

@@ -208,6 +208,15 @@ def _dropconnect(W, rng, rate, dropped_out, keep_out, compiled=False):
     return np.multiply(W, keep, out=dropped_out), keep
 
 
+def _multiply_by_keep(values, keep, compiled=False):
+    """``values *= keep`` in place (a DropConnect mask on the weight gradient)."""
+    kernels = _compiled(compiled, values, keep)
+    if kernels is not None:
+        kernels.multiply_by_keep(values.ravel(), keep.ravel())
+    else:
+        values *= keep
+
+
 class Dense(Layer):
     """Affine layer ``Y = X @ W + b``, with optional DropConnect.
 
@@ -281,7 +290,7 @@ class Dense(Layer):
             else:
                 np.matmul(X.T, dY, out=grad_coef)
             if scale is not None:
-                grad_coef *= keep
+                _multiply_by_keep(grad_coef, keep, ctx.kernels)
             if not need_input_grad:
                 return None
             dX_shape = (dY.shape[0], self.n_in)
