@@ -33,6 +33,11 @@ Usage::
     python benchmarks/generalization.py --quick         # 2 bundled datasets
     python benchmarks/generalization.py --datasets spambase phoneme --seeds 3
 
+    # the suite split over two processes (one per core), then merged:
+    python benchmarks/generalization.py --datasets adult ... --name part_a &
+    python benchmarks/generalization.py --datasets magic ... --name part_b &
+    python benchmarks/generalization.py --merge part_a part_b
+
 Writes ``benchmarks/results/<name>.md`` (table, wins/ties/losses, Wilcoxon
 signed-rank tests over datasets), ``<name>.png`` and ``<name>_raw.csv`` (one
 row per dataset, seed and contender; ``--resume`` continues from it).
@@ -493,7 +498,7 @@ def regularizer_usage(table):
     return {k: f"{sum(map(f, params))} / {len(params)}" for k, f in checks.items()}
 
 
-def markdown_report(table, settings, title, started, elapsed):
+def markdown_report(table, settings, title, started, elapsed, notes=()):
     means = {
         n: {c: e["scores"][c].mean() for c in CONTENDERS} for n, e in table.items()
     }
@@ -506,6 +511,7 @@ def markdown_report(table, settings, title, started, elapsed):
         ]
     lines += [
         f"- Date: {started:%Y-%m-%d %H:%M} UTC; wall time {elapsed / 60:.1f} min",
+        *notes,
         f"- Machine: {machine_description()} (BLAS limited to 1 thread)",
         f"- Protocol: stratified 60/20/20 train/validation/test splits, "
         f"{settings.seeds} seeds; {settings.n_iter} random-search draws per "
@@ -659,6 +665,14 @@ def parse_args(argv=None):
         action="store_true",
         help="continue from the raw csv of the same name",
     )
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="start from the raw csvs of these partial runs (same settings, "
+        "other --datasets), e.g. the suite split over processes",
+    )
     return parser.parse_args(argv)
 
 
@@ -688,6 +702,21 @@ def output_name(args, settings):
     return "generalization" if settings.is_full_protocol() else "generalization_partial"
 
 
+def merge_partial_runs(names, stored, raw_path):
+    """Concatenate the raw records of partial runs with the same settings."""
+    records = []
+    for name in names:
+        previous = json.loads((RESULTS_DIR / f"{name}_settings.json").read_text())
+        differ = [k for k in stored if k != "datasets" and previous.get(k) != stored[k]]
+        if differ:
+            sys.exit(f"--merge: {name} was run with other settings: {differ}")
+        records += read_raw(RESULTS_DIR / f"{name}_raw.csv")
+    if raw_path.exists():
+        raw_path.unlink()
+    for record in records:
+        append_raw(raw_path, record)
+
+
 def main(argv=None):
     from threadpoolctl import threadpool_limits
 
@@ -698,7 +727,9 @@ def main(argv=None):
     raw_path = RESULTS_DIR / f"{name}_raw.csv"
     settings_path = RESULTS_DIR / f"{name}_settings.json"
     stored = vars(settings) | {"hidden": list(settings.hidden)}
-    if args.resume and settings_path.exists():
+    if args.merge:
+        merge_partial_runs(args.merge, stored, raw_path)
+    elif args.resume and settings_path.exists():
         previous = json.loads(settings_path.read_text())
         if {k: v for k, v in previous.items() if k != "datasets"} != {
             k: v for k, v in stored.items() if k != "datasets"
@@ -717,8 +748,13 @@ def main(argv=None):
     title = "Generalization benchmark: skreg vs scikit-learn MLP"
     if args.quick:
         title += " (--quick smoke run)"
-    table = collect(read_raw(raw_path), settings.datasets)
-    report = markdown_report(table, settings, title, started, elapsed)
+    records = read_raw(raw_path)
+    table = collect(records, settings.datasets)
+    tuning = sum(float(r["tuning_seconds"]) for r in records) / 60
+    note = f"- Tuning time summed over all {len(records)} records: {tuning:.1f} min"
+    if args.merge:
+        note += f" (merged from the partial runs {', '.join(args.merge)})"
+    report = markdown_report(table, settings, title, started, elapsed, [note])
     (RESULTS_DIR / f"{name}.md").write_text(report)
     plot_report(table, RESULTS_DIR / f"{name}.png", title)
     print(report)
