@@ -4,7 +4,9 @@ When numba is installed (``pip install "skreg[fast]"``), the whole optimizer
 step (smooth penalty gradient, SGD or Adam update, L1 proximal step) runs as
 one compiled loop over the flat buffers: one pass over memory, no per-chunk
 Python calls; dropout and DropConnect masks are compared, scaled and applied
-in one pass, and the ReLU gradient is masked in place without a temporary.
+in one pass, the ReLU gradient is masked in place without a temporary, and
+batch normalization's elementwise steps are fused (2 passes instead of 4
+forward, 1 instead of 5 backward; its column sums stay BLAS calls).
 Without numba, :mod:`skreg._optimizers` and :mod:`skreg._layers` run the same
 arithmetic as numpy ufuncs. Both paths give bit-identical results: the
 loops below do the same float operations in the same order and precision
@@ -139,7 +141,36 @@ def _compile():
         for i in range(Y.shape[0]):
             dY[i] = dY[i] * (one if Y[i] > zero else zero)
 
+    @jit
+    def batch_norm_center(X, mean, square):
+        """``X -= mean`` (per column) in place and ``square = X ** 2``."""
+        for i in range(X.shape[0]):
+            for j in range(X.shape[1]):
+                centered = X[i, j] - mean[j]
+                X[i, j] = centered
+                square[i, j] = centered * centered
+
+    @jit
+    def batch_norm_scale(x_hat, inv_std, gamma, beta, Y):
+        """``x_hat *= inv_std`` in place and ``Y = x_hat * gamma + beta``."""
+        for i in range(x_hat.shape[0]):
+            for j in range(x_hat.shape[1]):
+                scaled = x_hat[i, j] * inv_std[j]
+                x_hat[i, j] = scaled
+                Y[i, j] = scaled * gamma[j] + beta[j]
+
+    @jit
+    def batch_norm_backward(dY, x_hat, w, grad_gamma, grad_beta, gamma_inv_std):
+        """``dY = (dY - (x_hat * grad_gamma + grad_beta) * w) * gamma_inv_std``."""
+        for i in range(dY.shape[0]):
+            for j in range(dY.shape[1]):
+                correction = (x_hat[i, j] * grad_gamma[j] + grad_beta[j]) * w[i]
+                dY[i, j] = (dY[i, j] - correction) * gamma_inv_std[j]
+
     return SimpleNamespace(
+        batch_norm_center=batch_norm_center,
+        batch_norm_scale=batch_norm_scale,
+        batch_norm_backward=batch_norm_backward,
         adam_step=adam_step,
         sgd_step=sgd_step,
         dropout=dropout,

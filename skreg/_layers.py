@@ -492,14 +492,24 @@ class BatchNorm(Layer):
         n = X.shape[0]
         w = np.full(n, 1.0 / n, dtype=X.dtype) if w is None else w.astype(X.dtype)
         mean = w @ X  # column means by BLAS (gemv), weighted or not
+        square = self._buffer(ctx, "work", X.shape, X.dtype)
+        Y = self._buffer(ctx, "Y", X.shape, X.dtype)
         # in the training loop X is the dense layer's work array: normalize in place
-        x_hat = np.subtract(X, mean, out=X if ctx.reuse_buffers else None)
-        square = np.square(x_hat, out=self._buffer(ctx, "work", X.shape, X.dtype))
+        kernels = _compiled(ctx.kernels and ctx.reuse_buffers, X, square, Y)
+        if kernels is not None:
+            x_hat = X
+            kernels.batch_norm_center(x_hat, mean, square)
+        else:
+            x_hat = np.subtract(X, mean, out=X if ctx.reuse_buffers else None)
+            np.square(x_hat, out=square)
         var = w @ square
         inv_std = 1.0 / np.sqrt(var + self.eps)
-        x_hat *= inv_std
-        Y = np.multiply(x_hat, gamma, out=self._buffer(ctx, "Y", X.shape, X.dtype))
-        Y += beta
+        if kernels is not None:
+            kernels.batch_norm_scale(x_hat, inv_std, gamma, beta, Y)
+        else:
+            x_hat *= inv_std
+            np.multiply(x_hat, gamma, out=Y)
+            Y += beta
         self._update_running(mean, var)
 
         def backward(dY):
@@ -516,6 +526,11 @@ class BatchNorm(Layer):
             # sum_dx = gamma * grad_gamma (weighted sums):
             # dX = inv_std * (d_xhat - w * sum_d - w * x_hat * sum_dx)
             #    = gamma * inv_std * (dY - w * grad_beta - w * x_hat * grad_gamma)
+            if kernels is not None and dY.flags.c_contiguous:
+                kernels.batch_norm_backward(
+                    dY, x_hat, w, grad_gamma, grad_beta, gamma * inv_std
+                )
+                return dY
             wc = w[:, None]
             correction = np.multiply(
                 x_hat, grad_gamma, out=self._buffer(ctx, "work", dY.shape, dY.dtype)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from skreg import MLPClassifier, MLPRegressor, _kernels, _layers, _optimizers
-from skreg._layers import Activation, Context, Dense, Dropout
+from skreg._layers import Activation, BatchNorm, Context, Dense, Dropout
 from skreg._optimizers import SGD, Adam
 from skreg._penalties import ElasticNet
 
@@ -71,16 +71,19 @@ def test_compiled_step_matches_numpy_bit_for_bit(name, penalty, dtype, monkeypat
         (MLPClassifier, {"solver": "sgd", "alpha": 0.001, "dtype": "float32"}),
         (MLPRegressor, {"solver": "adam", "alpha": 0.01, "dropout": 0.2}),
         (MLPClassifier, {"dropconnect": 0.3, "input_dropout": 0.1, "dtype": "float32"}),
+        (MLPRegressor, {"batch_norm": True, "dropout": 0.1, "dtype": "float32"}),
+        (MLPClassifier, {"batch_norm": True, "l1_ratio": 1.0, "alpha": 1e-3}),
     ],
 )
 def test_fit_is_identical_with_and_without_kernels(Estimator, params, monkeypatch):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((300, 8))
     y = (X[:, 0] + X[:, 1] > 0).astype(int) if Estimator is MLPClassifier else X[:, 0]
+    sample_weight = rng.uniform(0.5, 2.0, len(y))  # weighted batch statistics
     kwargs = dict(hidden_layer_sizes=(16,), max_iter=20, random_state=0, **params)
-    compiled = Estimator(**kwargs).fit(X, y)
+    compiled = Estimator(**kwargs).fit(X, y, sample_weight=sample_weight)
     _without_kernels(monkeypatch)
-    reference = Estimator(**kwargs).fit(X, y)
+    reference = Estimator(**kwargs).fit(X, y, sample_weight=sample_weight)
     for a, b in zip(
         compiled.coefs_ + compiled.intercepts_,
         reference.coefs_ + reference.intercepts_,
@@ -88,6 +91,12 @@ def test_fit_is_identical_with_and_without_kernels(Estimator, params, monkeypatc
     ):
         np.testing.assert_array_equal(a, b, strict=True)
     assert compiled.loss_curve_ == reference.loss_curve_
+    for a, b in zip(
+        compiled.batch_norm_params_, reference.batch_norm_params_, strict=True
+    ):
+        assert (a is None) == (b is None)
+        for key in a or {}:
+            np.testing.assert_array_equal(a[key], b[key], strict=True)
 
 
 class _CallCounter:
@@ -116,9 +125,16 @@ def test_only_networks_above_the_size_threshold_use_kernels(
     monkeypatch.setattr(_kernels, "KERNEL_MIN_PARAMS", min_params)
     X = np.random.default_rng(0).standard_normal((100, 5))
     MLPClassifier(
-        hidden_layer_sizes=(8,), dropout=0.2, dropconnect=0.2, max_iter=3
+        hidden_layer_sizes=(8,),
+        dropout=0.2,
+        dropconnect=0.2,
+        batch_norm=True,
+        max_iter=3,
     ).fit(X, X[:, 0] > 0)
     expected = {
+        "batch_norm_center",
+        "batch_norm_scale",
+        "batch_norm_backward",
         "adam_step",
         "dropout",
         "dropconnect",
@@ -182,13 +198,25 @@ def _bound_dense(n_in, n_out, dtype, rate):
     return layer
 
 
+def _bound_batch_norm(n_units, dtype):
+    layer = BatchNorm(n_units)
+    rng = np.random.default_rng(6)
+    params = rng.uniform(0.5, 2, 2 * n_units).astype(dtype)
+    grads = np.zeros(2 * n_units, dtype=dtype)
+    layer.bind(
+        {"gamma": params[:n_units], "beta": params[n_units:]},
+        {"gamma": grads[:n_units], "beta": grads[n_units:]},
+    )
+    return layer
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("rate", [0.0, 0.3, 0.5, 1 - 1e-12])
-@pytest.mark.parametrize("kind", ["dropout", "dropconnect", "relu"])
+@pytest.mark.parametrize("kind", ["dropout", "dropconnect", "relu", "batch_norm"])
 def test_layer_kernels_match_numpy_bit_for_bit(kind, rate, dtype, monkeypatch):
     X = np.random.default_rng(3).standard_normal((37, 23)).astype(dtype)
     X[::5, ::3] = 0.0
-    if kind != "dropconnect":
+    if kind in ("dropout", "relu"):
         X[1, 1] = np.inf  # inf * 0 is NaN in both paths
 
     def make():
@@ -196,6 +224,8 @@ def test_layer_kernels_match_numpy_bit_for_bit(kind, rate, dtype, monkeypatch):
             return Dropout(rate) if rate else Dropout(0.5)
         if kind == "dropconnect":
             return _bound_dense(23, 7, dtype, rate or 0.5)
+        if kind == "batch_norm":
+            return _bound_batch_norm(23, dtype)
         return Activation("relu")
 
     compiled = _layer_pass(make(), X, seed=11, compiled=True)
