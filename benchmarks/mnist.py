@@ -58,6 +58,19 @@ def load(subsample, seed=0):
     return X_train, y_train, X_test, y_test
 
 
+def max_norm_notes(rows):
+    """Say so when a max-norm row's constraint never bound (its rows then match)."""
+    notes = []
+    for name, params, _, epochs, _, norm in rows:
+        if "max_norm" in params and norm < params["max_norm"]:
+            notes.append(
+                f"In the {name} row no hidden unit's weight norm reached "
+                f"{params['max_norm']} within {epochs} epochs, so the constraint "
+                "never acted and the row matches plain dropout."
+            )
+    return [""] + notes if notes else []
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=20)
@@ -120,6 +133,7 @@ def main():
         "after this many epochs, so the comparison shows where a 2-core budget "
         "lands, not a replication.",
     ]
+    report += max_norm_notes(rows)
     if output:
         output.write_text("\n".join(report) + "\n")
         print(f"wrote {output}")
