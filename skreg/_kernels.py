@@ -6,7 +6,10 @@ one compiled loop over the flat buffers: one pass over memory, no per-chunk
 Python calls; dropout and DropConnect masks are compared, scaled and applied
 in one pass, the ReLU gradient is masked in place without a temporary, and
 batch normalization's elementwise steps are fused (2 passes instead of 4
-forward, 1 instead of 5 backward; its column sums stay BLAS calls).
+forward, 1 instead of 5 backward; its column sums stay BLAS calls), and the
+masks' random words come from a compiled copy of numpy's PCG64 that runs 32
+interleaved streams at once (the same words, about 3x faster than numpy's
+``random_raw``, which DropConnect's weight-sized masks spend most time in).
 Without numba, :mod:`skreg._optimizers` and :mod:`skreg._layers` run the same
 arithmetic as numpy ufuncs. Both paths give bit-identical results: the
 loops below do the same float operations in the same order and precision
@@ -26,9 +29,12 @@ environment variable ``SKREG_NUMBA=0`` to use the numpy path even when numba
 is installed.
 """
 
+import functools
 import math
 import os
 from types import SimpleNamespace
+
+import numpy as np
 
 KERNEL_MIN_PARAMS = 100_000
 
@@ -134,6 +140,51 @@ def _compile():
             values[i] = values[i] * (one if keep[i] else zero)
 
     @jit
+    def mulhi64(a, b):
+        """The high 64 bits of the 128-bit product ``a * b`` (uint64 operands)."""
+        low32 = np.uint64(0xFFFFFFFF)
+        a_lo, a_hi = a & low32, a >> np.uint64(32)
+        b_lo, b_hi = b & low32, b >> np.uint64(32)
+        lo_hi, hi_lo = a_lo * b_hi, a_hi * b_lo
+        middle = ((a_lo * b_lo) >> np.uint64(32)) + (lo_hi & low32) + (hi_lo & low32)
+        return (
+            a_hi * b_hi
+            + (lo_hi >> np.uint64(32))
+            + (hi_lo >> np.uint64(32))
+            + (middle >> np.uint64(32))
+        )
+
+    @jit
+    def pcg64_output(hi, lo):
+        """PCG's XSL-RR output: ``hi ^ lo`` rotated right by the top 6 bits."""
+        x = hi ^ lo
+        rot = hi >> np.uint64(58)
+        return (x >> rot) | (x << ((np.uint64(64) - rot) & np.uint64(63)))
+
+    @jit
+    def pcg64_lanes(hi, lo, mult_hi, mult_lo, plus_hi, plus_lo, out):
+        """PCG64 (XSL-RR) words from interleaved lanes: ``out[k * L + l]`` is lane
+        ``l``'s output at its ``k``-th step; each lane then jumps ``L`` states.
+
+        The lanes are independent, so the 128-bit LCG steps vectorize instead of
+        waiting on each other as one sequential stream does.
+        """
+        n_lanes, n = hi.shape[0], out.shape[0]
+        for block in range(n // n_lanes):
+            start = block * n_lanes
+            for lane in range(n_lanes):
+                h, w = hi[lane], lo[lane]
+                out[start + lane] = pcg64_output(h, w)
+                new_lo = w * mult_lo
+                new_hi = mulhi64(w, mult_lo) + w * mult_hi + h * mult_lo
+                sum_lo = new_lo + plus_lo
+                carry = np.uint64(1) if sum_lo < new_lo else np.uint64(0)
+                hi[lane] = new_hi + plus_hi + carry
+                lo[lane] = sum_lo
+        for lane in range(n % n_lanes):  # the last, partial round
+            out[n - n % n_lanes + lane] = pcg64_output(hi[lane], lo[lane])
+
+    @jit
     def relu_backward(Y, dY):
         """``dY *= Y > 0``: the gradient through a ReLU, in place."""
         one = dY.dtype.type(1)
@@ -177,4 +228,63 @@ def _compile():
         dropconnect=dropconnect,
         multiply_by_keep=multiply_by_keep,
         relu_backward=relu_backward,
+        pcg64_lanes=pcg64_lanes,
     )
+
+
+# numpy's PCG64: state -> state * multiplier + inc (mod 2**128), then the
+# XSL-RR output of the new state (O'Neill 2014; numpy/random/src/pcg64).
+_PCG64_MULTIPLIER = (2549297995355413924 << 64) | 4865540595714422341
+_U64 = (1 << 64) - 1
+_U128 = (1 << 128) - 1
+_PCG64_LANES = 32
+
+
+@functools.lru_cache(maxsize=64)
+def _pcg64_jump(steps, inc):
+    """``(mult, plus)``: ``steps`` PCG64 steps map ``s`` to ``mult * s + plus``."""
+    mult, plus = 1, 0
+    step_mult, step_plus = _PCG64_MULTIPLIER, inc
+    while steps:
+        if steps & 1:
+            mult, plus = (
+                (mult * step_mult) & _U128,
+                (plus * step_mult + step_plus) & _U128,
+            )
+        step_mult, step_plus = (
+            (step_mult * step_mult) & _U128,
+            (step_plus * (step_mult + 1)) & _U128,
+        )
+        steps >>= 1
+    return mult, plus
+
+
+def _halves(values):
+    """128-bit integers as (high, low) uint64 arrays."""
+    return (
+        np.array([v >> 64 for v in values], dtype=np.uint64),
+        np.array([v & _U64 for v in values], dtype=np.uint64),
+    )
+
+
+def pcg64_random_raw(bit_generator, n, kernels):
+    """``bit_generator.random_raw(n)``, the same words and final state, computed by
+    the ``pcg64_lanes`` kernel (about 4x faster than numpy's one-word-per-call loop).
+
+    ``bit_generator`` must be a :class:`numpy.random.PCG64`; its buffered 32-bit
+    half-word, which ``random_raw`` leaves alone, is kept.
+    """
+    state = bit_generator.state
+    start, inc = state["state"]["state"], state["state"]["inc"]
+    lanes, current = [], start
+    for _ in range(_PCG64_LANES):  # lane l starts at the (l + 1)-th state
+        current = (current * _PCG64_MULTIPLIER + inc) & _U128
+        lanes.append(current)
+    hi, lo = _halves(lanes)
+    (mult_hi, plus_hi), (mult_lo, plus_lo) = _halves(_pcg64_jump(_PCG64_LANES, inc))
+    words = np.empty(n, dtype=np.uint64)
+    kernels.pcg64_lanes(hi, lo, mult_hi, mult_lo, plus_hi, plus_lo, words)
+    mult, plus = _pcg64_jump(n, inc)
+    state["state"]["state"] = (mult * start + plus) & _U128
+    bit_generator.state = state
+    return words

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ._kernels import get_kernels
+from ._kernels import get_kernels, pcg64_random_raw
 
 
 @dataclass
@@ -137,12 +137,18 @@ def _ones(n, dtype):
 _MASK_BITS = 16
 
 
-def _random_bits(rng, n, rate):
+def _random_bits(rng, n, rate, kernels=None):
     """``n`` random 16-bit integers and the threshold they are kept at or above.
 
-    The threshold is ``None`` when ``rate`` rounds to 1 (nothing is kept).
+    The threshold is ``None`` when ``rate`` rounds to 1 (nothing is kept). With
+    the numba ``kernels`` and numpy's default PCG64, the same words come from a
+    compiled generator (:func:`skreg._kernels.pcg64_random_raw`).
     """
-    words = rng.bit_generator.random_raw(-(-n // 4))
+    n_words = -(-n // 4)
+    if kernels is not None and type(rng.bit_generator) is np.random.PCG64:
+        words = pcg64_random_raw(rng.bit_generator, n_words, kernels)
+    else:
+        words = rng.bit_generator.random_raw(n_words)
     bits = words.view(np.uint16)[:n]
     threshold = math.ceil(rate * 2.0**_MASK_BITS)
     if threshold >= 2**_MASK_BITS:
@@ -183,7 +189,7 @@ def _dropout(X, rng, rate, mask_out, Y_out, keep_out, compiled=False):
     """
     kernels = _compiled(compiled, X, mask_out, Y_out)
     if kernels is not None:
-        bits, threshold = _random_bits(rng, X.size, rate)
+        bits, threshold = _random_bits(rng, X.size, rate, kernels)
         if threshold is not None:
             scale = X.dtype.type(1.0 / (1.0 - rate))
             kernels.dropout(
@@ -198,7 +204,7 @@ def _dropconnect(W, rng, rate, dropped_out, keep_out, compiled=False):
     """``(W * keep, keep)`` with ``keep = _keep_bits(...)``, in one pass if compiled."""
     kernels = _compiled(compiled, W, dropped_out, keep_out)
     if kernels is not None:
-        bits, threshold = _random_bits(rng, W.size, rate)
+        bits, threshold = _random_bits(rng, W.size, rate, kernels)
         if threshold is not None:
             kernels.dropconnect(
                 W.ravel(), bits, threshold, dropped_out.ravel(), keep_out.ravel()

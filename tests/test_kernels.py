@@ -72,6 +72,7 @@ def test_compiled_step_matches_numpy_bit_for_bit(name, penalty, dtype, monkeypat
         (MLPRegressor, {"solver": "adam", "alpha": 0.01, "dropout": 0.2}),
         (MLPClassifier, {"dropconnect": 0.3, "input_dropout": 0.1, "dtype": "float32"}),
         (MLPRegressor, {"batch_norm": True, "dropout": 0.1, "dtype": "float32"}),
+        (MLPRegressor, {"input_noise": 0.1, "dropout": 0.3, "dtype": "float32"}),
         (MLPClassifier, {"batch_norm": True, "l1_ratio": 1.0, "alpha": 1e-3}),
     ],
 )
@@ -139,6 +140,7 @@ def test_only_networks_above_the_size_threshold_use_kernels(
         "dropout",
         "dropconnect",
         "multiply_by_keep",
+        "pcg64_lanes",
         "relu_backward",
     }
     assert set(counter.calls) == (expected if used else set())
@@ -235,3 +237,19 @@ def test_layer_kernels_match_numpy_bit_for_bit(kind, rate, dtype, monkeypatch):
         np.testing.assert_array_equal(np.signbit(a), np.signbit(b))
     for name in reference[2]:
         np.testing.assert_array_equal(compiled[2][name], reference[2][name])
+
+
+@pytest.mark.parametrize("n", [0, 1, 31, 32, 33, 1000, 4097])
+def test_compiled_generator_gives_numpy_pcg64_words_and_state(n):
+    reference, compiled = np.random.PCG64(7), np.random.PCG64(7)
+    for bit_generator in (reference, compiled):
+        # leave a buffered 32-bit half-word, which random_raw must not touch
+        np.random.Generator(bit_generator).random(3, dtype=np.float32)
+    words = _kernels.pcg64_random_raw(compiled, n, _kernels.get_kernels())
+    np.testing.assert_array_equal(words, reference.random_raw(n), strict=True)
+    assert compiled.state == reference.state
+    after = [
+        np.random.Generator(g).random(5, dtype=np.float32)
+        for g in (compiled, reference)
+    ]
+    np.testing.assert_array_equal(*after)
