@@ -25,15 +25,16 @@ _CHUNK_BYTES = 1 << 17
 
 
 def _chunk_slices(n_total, n_penalized, itemsize):
-    """Slices covering ``[0, n_total)``, with a boundary at ``n_penalized``."""
+    """``(slice, n)`` chunks covering ``[0, n_total)``; the chunk's first ``n``
+    coordinates are penalized (the penalized coordinates lead the buffer)."""
     size = max(1024, _CHUNK_BYTES // itemsize)
-    slices = []
-    for start, stop in ((0, n_penalized), (n_penalized, n_total)):
-        slices.extend(
-            (slice(a, min(a + size, stop)), stop <= n_penalized)
-            for a in range(start, stop, size)
+    return [
+        (
+            slice(start, min(start + size, n_total)),
+            min(max(n_penalized - start, 0), size),
         )
-    return slices
+        for start in range(0, n_total, size)
+    ]
 
 
 class _FlatOptimizer:
@@ -83,17 +84,18 @@ class _FlatOptimizer:
         work = self._work
         # Memory traffic is what costs: read params, grads and the state,
         # write params and the state, once per step; all else stays in cache.
-        for s, penalized in self._chunks(params.shape[0], n_penalized):
+        for s, n in self._chunks(params.shape[0], n_penalized):
             p, g = params[s], grads[s]
             k = p.shape[0]
-            if penalized and smooth:
+            if n and smooth:  # g + l2 * p on the chunk's penalized head
                 full = work[0, :k]
-                np.multiply(p, penalty.l2, out=full)
-                full += g
+                np.multiply(p[:n], penalty.l2, out=full[:n])
+                full[:n] += g[:n]
+                full[n:] = g[n:]
                 g = full
             denom = self._update(s, p, g, work[1, :k], work[2, :k])
-            if penalized and prox:
-                penalty.prox(p, self._chunk_step_size(denom))
+            if n and prox:
+                penalty.prox(p[:n], self._chunk_step_size(denom, n))
 
     def _begin_step(self):
         pass
@@ -129,7 +131,7 @@ class SGD(_FlatOptimizer):
         else:
             p += velocity
 
-    def _chunk_step_size(self, _):
+    def _chunk_step_size(self, _denom, _n):
         return self.step_size(0)
 
     def _compiled_step(self, kernels, params, grads, n_penalized, l2, l1):
@@ -219,8 +221,8 @@ class Adam(_FlatOptimizer):
         p -= w
         return denom
 
-    def _chunk_step_size(self, denom):
-        return self._step_scale / denom
+    def _chunk_step_size(self, denom, n):
+        return self._step_scale / denom[:n]
 
     def _compiled_step(self, kernels, params, grads, n_penalized, l2, l1):
         cast = params.dtype.type

@@ -101,7 +101,9 @@ def _take(A, index, out=None):
         return None
     if out is None or isinstance(index, slice) or sp.issparse(A):
         return A[index]
-    return np.take(A, index, axis=0, out=out[: len(index)])
+    # mode="clip" skips the bounds check that makes numpy buffer ``out``
+    # (2-3x slower); the indices are our own row numbers, always in range
+    return np.take(A, index, axis=0, out=out[: len(index)], mode="clip")
 
 
 def train_step(network, loss, penalty, optimizer, X, Y, sample_weight, rng):
