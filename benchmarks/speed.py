@@ -8,7 +8,11 @@ Run from the repository root::
 
 Every contender of a case is timed once per repeat, the repeats interleaved
 (so that a slow spell of the machine hits all of them alike), and the table
-reports medians with the ratios computed within this run. Contenders:
+reports medians. Every ratio is paired: the median, over the repeats, of the
+two contenders' ratio within one repeat, where they ran minutes apart at most;
+on a shared machine whose speed drifts this is steadier than a ratio of
+medians. Each contender first fits 1,024 rows once, untimed, so that no
+timed run pays an import, numba's cache load or BLAS thread start. Contenders:
 
 - the GEMM-only floor: the same matrix products, forward and backward, in
   numpy float32 with preallocated outputs and nothing else (no activation,
@@ -342,6 +346,8 @@ def run_case(load, contenders, repeats):
     X, y = load()
     times = {name: [] for name in contenders}
     losses = {}
+    for fit in contenders.values():  # imports, numba's cache, BLAS threads: untimed
+        fit(X[:1024], y[:1024])
     for _ in range(repeats):
         for name, fit in contenders.items():
             seconds, loss = fit(X, y)
@@ -396,6 +402,14 @@ def kernel_info():
     )
 
 
+def paired_ratio(times, name, reference):
+    """Median over the repeats of ``time[name] / time[reference]`` in that repeat."""
+    return statistics.median(
+        mine / theirs
+        for mine, theirs in zip(times[name], times[reference], strict=True)
+    )
+
+
 def table(times, losses, floor=None, sklearn64=None):
     header = "| contender | median s | min-max s | final loss |"
     rule = "|---|---|---|---|"
@@ -414,9 +428,9 @@ def table(times, losses, floor=None, sklearn64=None):
             f"{'-' if loss is None else f'{loss:.4f}'} |"
         )
         if floor:
-            row += f" {medians[name] / medians[floor]:.2f} |"
+            row += f" {paired_ratio(times, name, floor):.2f} |"
         if sklearn64:
-            row += f" {medians[name] / medians[sklearn64]:.2f} |"
+            row += f" {paired_ratio(times, name, sklearn64):.2f} |"
         rows.append(row)
     return rows, medians
 
@@ -466,7 +480,8 @@ def main(argv=None):
     if args.threads is not None:
         report.append(f"- threads limited to {args.threads} (--threads)")
     report.append(
-        f"- repeats per contender: {args.repeats} (interleaved); medians reported"
+        f"- repeats per contender: {args.repeats} (interleaved); medians reported, "
+        "ratios paired within each repeat"
         + (" ; QUICK sizes (smoke test, not a measurement)" if args.quick else "")
     )
     report.append("")
@@ -492,36 +507,41 @@ def main(argv=None):
         report += rows + [""]
         print("\n".join(rows), flush=True)
         if case == "reference":
-            plain = med["skreg float32"]
-            ratio = plain / med[floor]
+            plain = "skreg float32"
+            ratio = paired_ratio(times, plain, floor)
             targets.append(
                 f"- reference: skreg / GEMM floor = {ratio:.2f} (target <= 1.3): "
                 f"{verdict(ratio <= 1.3)}"
             )
             if sk64:
-                ratio = plain / med[sk64]
+                ratio = paired_ratio(times, plain, sk64)
                 targets.append(
                     f"- reference: skreg / scikit-learn float64 = {ratio:.2f} "
                     f"(target <= 0.25): {verdict(ratio <= 0.25)}"
                 )
             for name in ("dropout 0.5", "batch norm", "DropConnect 0.5"):
-                extra = med[f"skreg float32 + {name}"] / plain - 1
+                extra = paired_ratio(times, f"skreg float32 + {name}", plain) - 1
                 targets.append(
                     f"- {name} adds {100 * extra:.0f} % to skreg's plain time "
                     f"(target <= 15 %): {verdict(extra <= 0.15)}"
                 )
-            numpy_plain = med.get(f"skreg float32, {NUMPY_ONLY}")
-            if numpy_plain:
+            numpy_plain = f"skreg float32, {NUMPY_ONLY}"
+            if numpy_plain in times:
                 extras = ", ".join(
-                    f"{name} adds {100 * (without / numpy_plain - 1):.0f} %"
+                    f"{name} adds {100 * (ratio - 1):.0f} %"
                     for name in ("dropout 0.5", "DropConnect 0.5")
-                    for without in [med[f"skreg float32 + {name}, {NUMPY_ONLY}"]]
+                    for ratio in [
+                        paired_ratio(
+                            times, f"skreg float32 + {name}, {NUMPY_ONLY}", numpy_plain
+                        )
+                    ]
                 )
                 targets.append(
                     f"- without numba ({NUMPY_ONLY}): skreg / GEMM floor = "
-                    f"{numpy_plain / med[floor]:.2f}"
+                    f"{paired_ratio(times, numpy_plain, floor):.2f}"
                     + (
-                        f", / scikit-learn float64 = {numpy_plain / med[sk64]:.2f}"
+                        ", / scikit-learn float64 = "
+                        f"{paired_ratio(times, numpy_plain, sk64):.2f}"
                         if sk64
                         else ""
                     )
@@ -546,17 +566,18 @@ def main(argv=None):
         if case == "digits":
             mine = med["skreg (dtype='auto')"]
             fastest = min(mine, med["skreg float32"])
-            ratio = mine / med[sk64]
+            ratio = paired_ratio(times, "skreg (dtype='auto')", sk64)
             targets.append(
                 f"- digits: skreg (auto dtype) / scikit-learn float64 = {ratio:.2f}"
                 f" (target <= 0.4): {verdict(ratio <= 0.4)}; skreg float32: "
-                f"{med['skreg float32'] / med[sk64]:.2f}"
+                f"{paired_ratio(times, 'skreg float32', sk64):.2f}"
             )
-            numpy_auto = med.get(f"skreg (dtype='auto'), {NUMPY_ONLY}")
-            if numpy_auto:
+            numpy_auto = f"skreg (dtype='auto'), {NUMPY_ONLY}"
+            if numpy_auto in times:
                 targets.append(
                     f"- digits without numba ({NUMPY_ONLY}): skreg (auto dtype) / "
-                    f"scikit-learn float64 = {numpy_auto / med[sk64]:.2f}"
+                    "scikit-learn float64 = "
+                    f"{paired_ratio(times, numpy_auto, sk64):.2f}"
                 )
             if "PyTorch float32, default Adam" in med:
                 pt = med["PyTorch float32, default Adam"]
@@ -565,7 +586,7 @@ def main(argv=None):
                     f"(target: below): {verdict(fastest < pt)}"
                 )
         if case == "large":
-            ratio = med["skreg float32"] / med[floor]
+            ratio = paired_ratio(times, "skreg float32", floor)
             targets.append(f"- large: skreg / GEMM floor = {ratio:.2f}")
         # written after every case, so that an interrupted run leaves its results
         done = case == args.cases[-1]
@@ -579,7 +600,8 @@ def write_report(output, report, targets, load_start, wall, done):
     lines = list(report)
     if not done:
         lines += ["(partial report: the run has not finished all cases)", ""]
-    lines += ["## Targets (issue 7), from the medians above", ""] + targets + [""]
+    lines += ["## Targets (issue 7): paired ratios from the runs above", ""]
+    lines += targets + [""]
     lines.append(
         f"Load average (1 min) at start {load_start[0]:.1f}, "
         f"at end {load_end[0]:.1f} on "
