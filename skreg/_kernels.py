@@ -269,7 +269,7 @@ def _halves(values):
 
 def pcg64_random_raw(bit_generator, n, kernels):
     """``bit_generator.random_raw(n)``, the same words and final state, computed by
-    the ``pcg64_lanes`` kernel (about 4x faster than numpy's one-word-per-call loop).
+    the ``pcg64_lanes`` kernel (about 3x faster than numpy's one-word-per-call loop).
 
     ``bit_generator`` must be a :class:`numpy.random.PCG64`; its buffered 32-bit
     half-word, which ``random_raw`` leaves alone, is kept.
