@@ -116,16 +116,26 @@ def gemm_floor(X, hidden, n_outputs, batch_size, epochs):
     start = time.perf_counter()
     for _ in range(epochs):
         for lo in range(0, X.shape[0], batch_size):
-            A = [X[lo : lo + batch_size]]
-            n = A[0].shape[0]
-            for w, out in zip(W, acts, strict=True):
-                A.append(np.matmul(A[-1], w, out=out[:n]))
-            d = A[-1]
-            for i in range(len(W) - 1, -1, -1):
-                np.matmul(A[i].T, d, out=G[i])
-                if i > 0:
-                    d = np.matmul(d, W[i].T, out=deltas[i - 1][:n])
+            gemm_pass(X[lo : lo + batch_size], W, acts, G, deltas)
     return time.perf_counter() - start, None
+
+
+def gemm_pass(batch, weights, acts, grads, deltas, top_delta=None):
+    """The matrix products of one training step, into preallocated arrays.
+
+    Forward ``batch @ W`` layer by layer into ``acts``, then the weight
+    gradients into ``grads`` and the input gradients below the top layer into
+    ``deltas``; the top layer's delta is ``top_delta`` (default: its output).
+    """
+    n = batch.shape[0]
+    inputs = [batch]
+    for W, out in zip(weights, acts, strict=True):
+        inputs.append(np.matmul(inputs[-1], W, out=out[:n]))
+    delta = inputs[-1] if top_delta is None else top_delta
+    for i in range(len(weights) - 1, -1, -1):
+        np.matmul(inputs[i].T, delta, out=grads[i])
+        if i > 0:
+            delta = np.matmul(delta, weights[i].T, out=deltas[i - 1][:n])
 
 
 @contextmanager

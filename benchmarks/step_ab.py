@@ -34,7 +34,7 @@ import skreg
 from skreg import MLPClassifier, _training
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from speed import mnist_rows  # noqa: E402
+from speed import gemm_pass, mnist_rows  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "step_ab.md"
 CONFIGS = {
@@ -75,23 +75,16 @@ def captured_step(X, y, params):
 
 
 def gemm_step(network, X_batch):
-    """The step's matrix products alone, into preallocated float32 arrays."""
+    """The step's matrix products alone (``speed.gemm_pass``), on its weights."""
     coefs = [layer.params["coef"] for layer in network.dense_layers]
     n = X_batch.shape[0]
-    outputs = [np.empty((n, W.shape[1]), np.float32) for W in coefs]
+    acts = [np.empty((n, W.shape[1]), np.float32) for W in coefs]
     grads = [np.empty_like(W) for W in coefs]
-    deltas = [np.empty((n, W.shape[0]), np.float32) for W in coefs]
-    dZ = np.random.default_rng(0).standard_normal(outputs[-1].shape, np.float32)
+    deltas = [np.empty((n, W.shape[0]), np.float32) for W in coefs[1:]]
+    dZ = np.random.default_rng(0).standard_normal(acts[-1].shape, np.float32)
 
     def step():
-        inputs = [X_batch]
-        for W, out in zip(coefs, outputs, strict=True):
-            inputs.append(np.matmul(inputs[-1], W, out=out))
-        delta = dZ
-        for i in range(len(coefs) - 1, -1, -1):
-            np.matmul(inputs[i].T, delta, out=grads[i])
-            if i > 0:
-                delta = np.matmul(delta, coefs[i].T, out=deltas[i])
+        gemm_pass(X_batch, coefs, acts, grads, deltas, top_delta=dZ)
 
     return step
 
