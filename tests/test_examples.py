@@ -1,6 +1,7 @@
 """Every example runs, in its reduced size, so that none can rot."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,3 +35,23 @@ def test_example_runs(example, tmp_path):
 
 def test_there_are_examples():
     assert any(path.name == "quickstart.py" for path in EXAMPLES)
+
+
+def test_readme_quick_start_commands_match_the_project():
+    """The README's two commands use real extras and scripts; CI runs the second."""
+    root = Path(__file__).resolve().parents[1]
+    block = re.search(
+        r"## Quick start.*?```bash\n(.*?)```", (root / "README.md").read_text(), re.S
+    )
+    commands = block.group(1).strip().splitlines()
+    assert commands == [
+        'pip install ".[examples]" && python examples/quickstart.py',
+        'pip install ".[test]" && pytest',
+    ]
+    # tomllib needs Python 3.11; the extras are one "name = [...]" line each
+    pyproject = (root / "pyproject.toml").read_text()
+    for extra in ("examples", "test"):
+        assert re.search(rf"^{extra} = \[", pyproject, re.M), extra
+    assert (root / "examples" / "quickstart.py").is_file()
+    ci = (root / ".ci" / "run").read_text()
+    assert 'pip install --quiet ".[test]"' in ci and "python3 -m pytest" in ci
