@@ -4,7 +4,7 @@ When numba is installed (``pip install "skreg[fast]"``), the whole optimizer
 step (smooth penalty gradient, SGD or Adam update, L1 proximal step) runs as
 one compiled loop over the flat buffers: one pass over memory, no per-chunk
 Python calls; dropout and DropConnect masks are compared, scaled and applied
-in one pass, the ReLU gradient is masked in place without a temporary, and
+in one pass, the ReLU and its gradient run in place in one pass each, and
 batch normalization's elementwise steps are fused (2 passes instead of 4
 forward, 1 instead of 5 backward; its column sums stay BLAS calls), and the
 masks' random words come from a compiled copy of numpy's PCG64 that runs 32
@@ -185,6 +185,14 @@ def _compile():
             out[n - n % n_lanes + lane] = pcg64_output(hi[lane], lo[lane])
 
     @jit
+    def relu(X):
+        """``X = maximum(X, 0)`` in place, as numpy: NaN stays, -0.0 becomes 0.0."""
+        zero = X.dtype.type(0)
+        for i in range(X.shape[0]):
+            if X[i] <= zero:
+                X[i] = zero
+
+    @jit
     def relu_backward(Y, dY):
         """``dY *= Y > 0``: the gradient through a ReLU, in place."""
         one = dY.dtype.type(1)
@@ -227,6 +235,7 @@ def _compile():
         dropout=dropout,
         dropconnect=dropconnect,
         multiply_by_keep=multiply_by_keep,
+        relu=relu,
         relu_backward=relu_backward,
         pcg64_lanes=pcg64_lanes,
     )

@@ -128,6 +128,14 @@ def _ones(n, dtype):
     return ones
 
 
+@functools.lru_cache(maxsize=16)
+def _zeros(n, dtype):
+    """A read-only vector of ``n`` zeros (ReLU's floor, broadcast over rows)."""
+    zeros = np.zeros(n, dtype=dtype)
+    zeros.flags.writeable = False
+    return zeros
+
+
 # Masks cost random bits, not float uniforms: each entry is a 16-bit integer
 # (four per 64-bit word of the bit generator) kept when at or above
 # ``ceil(rate * 2**16)``. The drop probability is thus ``rate`` rounded up to a
@@ -313,7 +321,10 @@ class Activation(Layer):
         self.name = name
 
     def forward(self, X, ctx, need_input_grad=True):
-        Y = ACTIVATIONS[self.name](X)
+        if self.name == "relu":
+            Y = _relu(X, ctx.kernels)
+        else:
+            Y = ACTIVATIONS[self.name](X)
 
         def backward(dY):
             if self.name == "relu":
@@ -327,8 +338,14 @@ def _identity(X):
     return X
 
 
-def _relu(X):
-    return np.maximum(X, 0, out=X)
+def _relu(X, compiled=False):
+    kernels = _compiled(compiled, X)
+    if kernels is not None:
+        kernels.relu(X.ravel())
+        return X
+    # a row of zeros, not the scalar 0: numpy's maximum against a broadcast
+    # scalar runs at half the speed of this (about 50 against 24 us for 256x512)
+    return np.maximum(X, _zeros(X.shape[-1], X.dtype), out=X)
 
 
 def _tanh(X):

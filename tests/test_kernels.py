@@ -141,6 +141,7 @@ def test_only_networks_above_the_size_threshold_use_kernels(
         "dropconnect",
         "multiply_by_keep",
         "pcg64_lanes",
+        "relu",
         "relu_backward",
     }
     assert set(counter.calls) == (expected if used else set())
@@ -220,6 +221,8 @@ def test_layer_kernels_match_numpy_bit_for_bit(kind, rate, dtype, monkeypatch):
     X[::5, ::3] = 0.0
     if kind in ("dropout", "relu"):
         X[1, 1] = np.inf  # inf * 0 is NaN in both paths
+    if kind == "relu":  # numpy's maximum: NaN stays NaN, -0.0 becomes +0.0
+        X[2, 2], X[3, 3] = np.nan, -0.0
 
     def make():
         if kind == "dropout":
