@@ -2,17 +2,29 @@
 
 Run from the repository root::
 
-    python benchmarks/speed.py              # full run: benchmarks/results/speed.md
+    python benchmarks/speed.py --repeats 5  # full run: benchmarks/results/speed.md
     python benchmarks/speed.py --quick      # tiny sizes: a smoke test of the harness
     python benchmarks/speed.py --repeats 5 --output /tmp/speed.md
 
-Every contender of a case is timed once per repeat, the repeats interleaved
-(so that a slow spell of the machine hits all of them alike), and the table
-reports medians. Every ratio is paired: the median, over the repeats, of the
-two contenders' ratio within one repeat, where they ran minutes apart at most;
-on a shared machine whose speed drifts this is steadier than a ratio of
-medians. Each contender first fits 1,024 rows once, untimed, so that no
-timed run pays an import, numba's cache load or BLAS thread start. Contenders:
+The machines are shared, and their speed changes in phases of seconds
+(the GEMM floor's epoch takes 0.35 s in one phase, 0.5 s in the next), and
+memory-bound work slows more than the GEMMs in the slow ones. So ratios come
+from adjacent runs:
+
+- reference and large cases: in each repeat every contender trains its
+  epochs in turn with the others (skreg and scikit-learn by ``partial_fit``,
+  one epoch per call; the first call also builds the model), and each of its
+  epochs runs right after one epoch of the GEMM floor. A contender's ratio to
+  the floor is the median, over all its epochs, of its epoch time divided by
+  that floor epoch's; a ratio between two contenders is the ratio of their
+  ratios to the floor. Its seconds are the sum of its epochs per repeat.
+- digits case (fits of about a second): whole ``fit`` calls, interleaved,
+  three times as many repeats, each ratio the median over the repeats of the
+  two contenders' ratio within one repeat.
+
+Tables report medians over the repeats. Each contender first trains on
+1,024 rows, untimed, so that no timed run pays an import, numba's cache load
+or BLAS thread start. Contenders:
 
 - the GEMM-only floor: the same matrix products, forward and backward, in
   numpy float32 with preallocated outputs and nothing else (no activation,
@@ -33,6 +45,7 @@ benchmark-only dependencies, never needed by skreg.
 
 import argparse
 import datetime
+import functools
 import os
 import platform
 import statistics
@@ -40,6 +53,7 @@ import sys
 import time
 import warnings
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +81,7 @@ MNIST = ROOT.parent / "shared" / "data" / "mnist" / "mnist.npz"
 RESULTS = ROOT / "benchmarks" / "results" / "speed.md"
 NUMPY_ONLY = "numpy only"
 
+DIGITS_REPEATS = 3  # digits fits take about a second: three times the repeats
 ALPHA = 1e-4  # skreg's and scikit-learn's default L2; PyTorch gets it as weight_decay
 
 
@@ -98,13 +113,15 @@ def digits():
 
 
 # ---------------------------------------------------------------------------
-# contenders: each returns (seconds, final training loss or None)
+# contenders: generators that set up on the first ``next()`` (untimed) and
+# then train one epoch per ``next()``, yielding the epoch's training loss (or
+# None). ``whole_fit`` times a contender's epochs back to back, as one fit.
 
 
-def gemm_floor(X, hidden, n_outputs, batch_size, epochs):
+def gemm_floor(X, y, hidden, batch_size):
     """The matrix products of training, in float32, and nothing else."""
     rng = np.random.default_rng(0)
-    sizes = [X.shape[1], *hidden, n_outputs]
+    sizes = [X.shape[1], *hidden, int(np.max(y)) + 1]
     X = np.ascontiguousarray(X, dtype=np.float32)
     W = [
         rng.standard_normal((a, b), dtype=np.float32) * 0.01
@@ -113,11 +130,11 @@ def gemm_floor(X, hidden, n_outputs, batch_size, epochs):
     G = [np.empty_like(w) for w in W]
     acts = [np.empty((batch_size, b), np.float32) for b in sizes[1:]]
     deltas = [np.empty((batch_size, a), np.float32) for a in sizes[1:-1]]
-    start = time.perf_counter()
-    for _ in range(epochs):
+    yield
+    while True:
         for lo in range(0, X.shape[0], batch_size):
             gemm_pass(X[lo : lo + batch_size], W, acts, G, deltas)
-    return time.perf_counter() - start, None
+        yield None
 
 
 def gemm_pass(batch, weights, acts, grads, deltas, top_delta=None):
@@ -139,26 +156,29 @@ def gemm_pass(batch, weights, acts, grads, deltas, top_delta=None):
 
 
 @contextmanager
-def numpy_only():
+def numpy_only(active=True):
     """Train without skreg's optional numba kernels, as without ``skreg[fast]``."""
     saved = _kernels._kernels
-    _kernels._kernels = None
+    if active:
+        _kernels._kernels = None
     try:
         yield
     finally:
         _kernels._kernels = saved
 
 
-def skreg_fit(
-    X, y, hidden, batch_size, epochs, dtype="float32", kernels=True, **params
-):
-    if not kernels:
-        with numpy_only():
-            return skreg_fit(X, y, hidden, batch_size, epochs, dtype, **params)
-    model = MLPClassifier(
+def quiet(method, *args, **kwargs):
+    """Call ``method`` with warnings off (ConvergenceWarning: max_iter on purpose)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return method(*args, **kwargs)
+
+
+def skreg_model(hidden, batch_size, max_iter=200, dtype="float32", **params):
+    return MLPClassifier(
         hidden_layer_sizes=hidden,
         batch_size=batch_size,
-        max_iter=epochs,
+        max_iter=max_iter,
         tol=0.0,
         n_iter_no_change=10**9,
         early_stopping=False,
@@ -168,21 +188,13 @@ def skreg_fit(
         alpha=ALPHA,
         **params,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # ConvergenceWarning: max_iter on purpose
-        start = time.perf_counter()
-        model.fit(X, y)
-        seconds = time.perf_counter() - start
-    assert model.n_iter_ == epochs
-    return seconds, model.loss_curve_[-1]
 
 
-def sklearn_fit(X, y, hidden, batch_size, epochs, dtype=np.float64):
-    X = np.asarray(X, dtype=dtype)
-    model = SklearnMLP(
+def sklearn_model(hidden, batch_size, max_iter=200):
+    return SklearnMLP(
         hidden_layer_sizes=hidden,
         batch_size=batch_size,
-        max_iter=epochs,
+        max_iter=max_iter,
         tol=0.0,
         n_iter_no_change=10**9,
         early_stopping=False,
@@ -190,17 +202,47 @@ def sklearn_fit(X, y, hidden, batch_size, epochs, dtype=np.float64):
         random_state=0,
         alpha=ALPHA,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+
+
+def skreg_epochs(X, y, hidden, batch_size, kernels=True, **params):
+    model, classes = skreg_model(hidden, batch_size, **params), np.unique(y)
+    yield
+    while True:
+        # the kernels' switch is set around each epoch: other contenders run between
+        with numpy_only(active=not kernels):
+            quiet(model.partial_fit, X, y, classes=classes)
+        yield model.loss_curve_[-1]
+
+
+def sklearn_epochs(X, y, hidden, batch_size, dtype=np.float64):
+    X = np.asarray(X, dtype=dtype)
+    model, classes = sklearn_model(hidden, batch_size), np.unique(y)
+    yield
+    while True:
+        quiet(model.partial_fit, X, y, classes=classes)
+        yield model.loss_curve_[-1]
+
+
+def skreg_fit(X, y, hidden, batch_size, epochs, kernels=True, **params):
+    """``(seconds, final loss)`` of one ``fit`` of ``epochs`` epochs."""
+    model = skreg_model(hidden, batch_size, max_iter=epochs, **params)
+    with numpy_only(active=not kernels):
         start = time.perf_counter()
-        model.fit(X, y)
+        quiet(model.fit, X, y)
         seconds = time.perf_counter() - start
+    assert model.n_iter_ == epochs
     return seconds, model.loss_curve_[-1]
 
 
-def torch_fit(
-    X, y, hidden, batch_size, epochs, fused=False, dropout=0.0, batch_norm=False
-):
+def sklearn_fit(X, y, hidden, batch_size, epochs, dtype=np.float64):
+    X = np.asarray(X, dtype=dtype)
+    model = sklearn_model(hidden, batch_size, max_iter=epochs)
+    start = time.perf_counter()
+    quiet(model.fit, X, y)
+    return time.perf_counter() - start, model.loss_curve_[-1]
+
+
+def torch_epochs(X, y, hidden, batch_size, fused=False, dropout=0.0, batch_norm=False):
     torch.manual_seed(0)
     layers, n_in = [], X.shape[1]
     for n_out in hidden:
@@ -222,8 +264,8 @@ def torch_fit(
     yt = torch.from_numpy(np.asarray(y, dtype=np.int64))
     generator = torch.Generator().manual_seed(0)
     model.train()
-    start = time.perf_counter()
-    for _ in range(epochs):
+    yield
+    while True:
         total, order = 0.0, torch.randperm(len(Xt), generator=generator)
         for lo in range(0, len(Xt), batch_size):
             index = order[lo : lo + batch_size]
@@ -232,23 +274,38 @@ def torch_fit(
             loss.backward()
             optimizer.step()
             total += float(loss.detach()) * len(index)
-    seconds = time.perf_counter() - start
-    return seconds, total / len(Xt)
+        yield total / len(Xt)
+
+
+def whole_fit(epochs_of, X, y, epochs):
+    """``(seconds, final loss)`` of ``epochs`` epochs of a contender in one go."""
+    run = epochs_of(X, y)
+    next(run)  # set up: model, input conversion
+    start = time.perf_counter()
+    for _ in range(epochs):
+        loss = next(run)
+    return time.perf_counter() - start, loss
 
 
 # ---------------------------------------------------------------------------
 # cases
 
 
+FLOOR = "GEMMs alone, numpy float32 (the floor)"
+
+
 def cases(quick):
-    """name -> (data loader, settings, {contender: callable(X, y)})."""
+    """name -> (data loader, settings, {contender: factory(X, y)}).
+
+    With ``settings["epochs_interleaved"]`` the factories make epoch
+    generators (``run_epoch_case``), else they time one whole fit each
+    (``run_fit_case``).
+    """
     n_ref, n_large = (2_000, 5_000) if quick else (20_000, 200_000)
-    epochs = 2 if quick else 10
-    large_epochs = 1
-    digit_epochs = 20 if quick else 200
-    ref = dict(hidden=(512, 512), batch_size=256, epochs=epochs)
-    large = dict(hidden=(512, 512), batch_size=256, epochs=large_epochs)
-    small = dict(hidden=(100,), batch_size=200, epochs=digit_epochs)
+    ref = dict(hidden=(512, 512), batch_size=256, epochs=2 if quick else 10)
+    large = dict(hidden=(512, 512), batch_size=256, epochs=1)
+    small = dict(hidden=(100,), batch_size=200, epochs=20 if quick else 200)
+    ref["epochs_interleaved"] = large["epochs_interleaved"] = True
 
     def numpy_rows(contenders):
         """The same skreg contenders without numba, when numba is installed."""
@@ -261,30 +318,34 @@ def cases(quick):
             contenders.update(torch_params)
         return contenders
 
+    def bind(settings, contender, **kw):
+        def factory(X, y):
+            return contender(X, y, settings["hidden"], settings["batch_size"], **kw)
+
+        return factory
+
     def gemm(settings):
-        return lambda X, y: gemm_floor(
-            X, settings["hidden"], 10, settings["batch_size"], settings["epochs"]
-        )
+        return bind(settings, gemm_floor)
 
     def sk(settings, **kw):
-        return lambda X, y: skreg_fit(
-            X, y, settings["hidden"], settings["batch_size"], settings["epochs"], **kw
-        )
+        return bind(settings, skreg_epochs, **kw)
 
     def skl(settings, dtype):
-        return lambda X, y: sklearn_fit(
-            X,
-            y,
-            settings["hidden"],
-            settings["batch_size"],
-            settings["epochs"],
-            dtype=dtype,
-        )
+        return bind(settings, sklearn_epochs, dtype=dtype)
 
     def pt(settings, **kw):
-        return lambda X, y: torch_fit(
-            X, y, settings["hidden"], settings["batch_size"], settings["epochs"], **kw
-        )
+        return bind(settings, torch_epochs, **kw)
+
+    def fit(contender, **kw):  # the digits case: whole fits
+        def run(X, y):
+            return contender(
+                X, y, small["hidden"], small["batch_size"], small["epochs"], **kw
+            )
+
+        return run
+
+    def pt_fit(X, y):
+        return whole_fit(pt(small), X, y, small["epochs"])
 
     return {
         "reference": (
@@ -292,7 +353,7 @@ def cases(quick):
             ref,
             with_torch(
                 {
-                    "GEMMs alone, numpy float32 (the floor)": gemm(ref),
+                    FLOOR: gemm(ref),
                     "skreg float32": sk(ref),
                     "skreg float32 + dropout 0.5": sk(ref, dropout=0.5),
                     "skreg float32 + batch norm": sk(ref, batch_norm=True),
@@ -324,25 +385,26 @@ def cases(quick):
             small,
             with_torch(
                 {
-                    "skreg (dtype='auto')": sk(small, dtype="auto"),
-                    "skreg float32": sk(small),
+                    "skreg (dtype='auto')": fit(skreg_fit, dtype="auto"),
+                    "skreg float32": fit(skreg_fit),
                     **numpy_rows(
-                        {"skreg (dtype='auto')": sk(small, dtype="auto", kernels=False)}
+                        {
+                            "skreg (dtype='auto')": fit(
+                                skreg_fit, dtype="auto", kernels=False
+                            )
+                        }
                     ),
-                    "scikit-learn, float32 input": skl(small, np.float32),
-                    "scikit-learn, float64 input": skl(small, np.float64),
+                    "scikit-learn, float32 input": fit(sklearn_fit, dtype=np.float32),
+                    "scikit-learn, float64 input": fit(sklearn_fit, dtype=np.float64),
                 },
-                **{"PyTorch float32, default Adam": pt(small)},
+                **{"PyTorch float32, default Adam": pt_fit},
             ),
         ),
         "large": (
             lambda: mnist_rows(n_large),
             large,
             with_torch(
-                {
-                    "GEMMs alone, numpy float32 (the floor)": gemm(large),
-                    "skreg float32": sk(large),
-                },
+                {FLOOR: gemm(large), "skreg float32": sk(large)},
                 **{
                     "PyTorch float32, default Adam": pt(large),
                     "PyTorch float32, fused Adam": pt(large, fused=True),
@@ -352,8 +414,33 @@ def cases(quick):
     }
 
 
-def run_case(load, contenders, repeats):
-    X, y = load()
+@dataclass
+class Timings:
+    """Seconds per repeat of each contender's whole workload, and its ratios.
+
+    ``floor_ratios`` (epoch-interleaved cases): for each contender, its epoch
+    times each divided by the floor's epoch run just before it. Ratios
+    between two contenders are then ratios of their median floor ratios;
+    without it they are paired within each repeat (``paired_ratio``).
+    """
+
+    seconds: dict
+    losses: dict
+    floor_ratios: dict | None = None
+    floor_epochs: list | None = None
+
+    def to_floor(self, name):
+        ratios = self.floor_ratios.get(name)
+        return 1.0 if ratios is None else statistics.median(ratios)
+
+    def ratio(self, name, reference):
+        if self.floor_ratios is None:
+            return paired_ratio(self.seconds, name, reference)
+        return self.to_floor(name) / self.to_floor(reference)
+
+
+def run_fit_case(X, y, contenders, repeats):
+    """Each contender fits once per repeat, the repeats interleaved."""
     times = {name: [] for name in contenders}
     losses = {}
     for fit in contenders.values():  # imports, numba's cache, BLAS threads: untimed
@@ -363,7 +450,50 @@ def run_case(load, contenders, repeats):
             seconds, loss = fit(X, y)
             times[name].append(seconds)
             losses[name] = loss
-    return X, y, times, losses
+    return Timings(times, losses)
+
+
+def timed_next(run):
+    start = time.perf_counter()
+    value = next(run)
+    return time.perf_counter() - start, value
+
+
+def run_epoch_case(X, y, contenders, repeats, epochs):
+    """Every contender trains ``epochs`` epochs per repeat, epoch by epoch in turn,
+    and each of its epochs runs right after one epoch of the GEMM floor.
+
+    The machines are shared, and their speed changes in phases of seconds;
+    a ratio of two epochs a second apart is far steadier than one of two
+    whole fits a minute apart.
+    """
+    others = {name: make for name, make in contenders.items() if name != FLOOR}
+    for make in contenders.values():  # imports, numba's cache, BLAS threads: untimed
+        warm_up = make(X[:1024], y[:1024])
+        next(warm_up)
+        next(warm_up)
+    seconds = {name: [] for name in contenders}
+    floor_ratios = {name: [] for name in others}
+    floor_epochs, losses = [], {}
+    for _ in range(repeats):
+        floor = contenders[FLOOR](X, y)
+        runs = {name: make(X, y) for name, make in others.items()}
+        for run in [floor, *runs.values()]:
+            next(run)  # set up: model, input conversion
+        totals, repeat_floor = dict.fromkeys(others, 0.0), []
+        for _ in range(epochs):
+            for name, run in runs.items():
+                floor_seconds, _ = timed_next(floor)
+                mine, losses[name] = timed_next(run)
+                repeat_floor.append(floor_seconds)
+                totals[name] += mine
+                floor_ratios[name].append(mine / floor_seconds)
+        seconds[FLOOR].append(statistics.mean(repeat_floor) * epochs)
+        for name, total in totals.items():
+            seconds[name].append(total)
+        floor_epochs += repeat_floor
+        del runs  # free the models before the next repeat builds its own
+    return Timings(seconds, losses, floor_ratios, floor_epochs)
 
 
 # ---------------------------------------------------------------------------
@@ -420,7 +550,7 @@ def paired_ratio(times, name, reference):
     )
 
 
-def table(times, losses, floor=None, sklearn64=None):
+def table(timings, floor=None, sklearn64=None):
     header = "| contender | median s | min-max s | final loss |"
     rule = "|---|---|---|---|"
     if floor:
@@ -430,36 +560,35 @@ def table(times, losses, floor=None, sklearn64=None):
         header += " x scikit-learn f64 |"
         rule += "---|"
     rows = [header, rule]
+    times = timings.seconds
     medians = {name: statistics.median(t) for name, t in times.items()}
     for name, t in sorted(times.items(), key=lambda item: medians[item[0]]):
-        loss = losses.get(name)
+        loss = timings.losses.get(name)
         row = (
             f"| {name} | {medians[name]:.3f} | {min(t):.3f}-{max(t):.3f} | "
             f"{'-' if loss is None else f'{loss:.4f}'} |"
         )
         if floor:
-            row += f" {paired_ratio(times, name, floor):.2f} |"
+            row += f" {timings.ratio(name, floor):.2f} |"
         if sklearn64:
-            row += f" {paired_ratio(times, name, sklearn64):.2f} |"
+            row += f" {timings.ratio(name, sklearn64):.2f} |"
         rows.append(row)
     return rows, medians
 
 
-def phase_lines(times, name, floor):
-    """The ratio repeat by repeat, beside the floor's time, and on the fastest runs.
+def phase_lines(timings, name):
+    """How the epoch ratio to the floor spreads, and how the floor's speed did.
 
-    On a shared machine the floor's time shows the phase each repeat ran in;
-    memory-bound work slows more than the GEMMs in the slow phases.
+    On a shared machine the floor's epoch time shows the phase an epoch ran
+    in; memory-bound work slows more than the GEMMs in the slow phases.
     """
-    pairs = ", ".join(
-        f"{mine / theirs:.2f} ({theirs:.2f} s)"
-        for mine, theirs in zip(times[name], times[floor], strict=True)
-    )
-    fastest = min(times[name]) / min(times[floor])
+    ratios = timings.floor_ratios[name]
+    q1, q2, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
+    floor = timings.floor_epochs
     return [
-        f"  - repeat by repeat, {name} / GEMM floor (floor seconds): {pairs}",
-        f"  - fastest {name} run / fastest floor run (the quietest phase): "
-        f"{fastest:.2f}",
+        f"  - {name} epoch / the floor epoch just before it, over {len(ratios)} "
+        f"epochs: quartiles {q1:.2f} / {q2:.2f} / {q3:.2f}, fastest {min(ratios):.2f}"
+        f"; floor epochs took {min(floor):.2f}-{max(floor):.2f} s",
     ]
 
 
@@ -508,8 +637,11 @@ def main(argv=None):
     if args.threads is not None:
         report.append(f"- threads limited to {args.threads} (--threads)")
     report.append(
-        f"- repeats per contender: {args.repeats} (interleaved); medians reported, "
-        "ratios paired within each repeat"
+        f"- repeats: {args.repeats} (digits: {DIGITS_REPEATS * args.repeats}); "
+        "medians reported. reference and large: every contender's epochs "
+        "interleaved, each right after an epoch of the GEMM floor, ratios from "
+        "those adjacent epochs; digits: whole fits interleaved, ratios paired "
+        "within each repeat"
         + (" ; QUICK sizes (smoke test, not a measurement)" if args.quick else "")
     )
     report.append("")
@@ -518,14 +650,19 @@ def main(argv=None):
     for case in args.cases:
         load, settings, contenders = all_cases[case]
         print(f"== {case}: {settings}", flush=True)
-        X, y, times, losses = run_case(load, contenders, args.repeats)
-        floor = next((n for n in times if n.startswith("GEMMs")), None)
+        X, y = load()
+        if settings.get("epochs_interleaved"):
+            timings = run_epoch_case(X, y, contenders, args.repeats, settings["epochs"])
+        else:
+            timings = run_fit_case(X, y, contenders, DIGITS_REPEATS * args.repeats)
+        times, losses, ratio_of = timings.seconds, timings.losses, timings.ratio
+        floor = FLOOR if FLOOR in times else None
         sk64 = (
             "scikit-learn, float64 input"
             if "scikit-learn, float64 input" in times
             else None
         )
-        rows, med = table(times, losses, floor, sk64)
+        rows, med = table(timings, floor, sk64)
         report += [
             f"## {case}: {X.shape[0]:,} x {X.shape[1]} rows, hidden "
             f"{settings['hidden']}, batch {settings['batch_size']}, "
@@ -536,20 +673,20 @@ def main(argv=None):
         print("\n".join(rows), flush=True)
         if case == "reference":
             plain = "skreg float32"
-            ratio = paired_ratio(times, plain, floor)
+            ratio = ratio_of(plain, floor)
             targets.append(
                 f"- reference: skreg / GEMM floor = {ratio:.2f} (target <= 1.3): "
                 f"{verdict(ratio <= 1.3)}"
             )
-            targets += phase_lines(times, plain, floor)
+            targets += phase_lines(timings, plain)
             if sk64:
-                ratio = paired_ratio(times, plain, sk64)
+                ratio = ratio_of(plain, sk64)
                 targets.append(
                     f"- reference: skreg / scikit-learn float64 = {ratio:.2f} "
                     f"(target <= 0.25): {verdict(ratio <= 0.25)}"
                 )
             for name in ("dropout 0.5", "batch norm", "DropConnect 0.5"):
-                extra = paired_ratio(times, f"skreg float32 + {name}", plain) - 1
+                extra = ratio_of(f"skreg float32 + {name}", plain) - 1
                 targets.append(
                     f"- {name} adds {100 * extra:.0f} % to skreg's plain time "
                     f"(target <= 15 %): {verdict(extra <= 0.15)}"
@@ -560,31 +697,27 @@ def main(argv=None):
                     f"{name} adds {100 * (ratio - 1):.0f} %"
                     for name in ("dropout 0.5", "DropConnect 0.5")
                     for ratio in [
-                        paired_ratio(
-                            times, f"skreg float32 + {name}, {NUMPY_ONLY}", numpy_plain
-                        )
+                        ratio_of(f"skreg float32 + {name}, {NUMPY_ONLY}", numpy_plain)
                     ]
                 )
                 targets.append(
                     f"- without numba ({NUMPY_ONLY}): skreg / GEMM floor = "
-                    f"{paired_ratio(times, numpy_plain, floor):.2f}"
+                    f"{ratio_of(numpy_plain, floor):.2f}"
                     + (
-                        ", / scikit-learn float64 = "
-                        f"{paired_ratio(times, numpy_plain, sk64):.2f}"
+                        f", / scikit-learn float64 = {ratio_of(numpy_plain, sk64):.2f}"
                         if sk64
                         else ""
                     )
                     + f"; {extras}"
                 )
             # accuracy: float32 training ends where float64 training does
-            _, loss64 = skreg_fit(
-                X,
-                y,
-                settings["hidden"],
-                settings["batch_size"],
-                settings["epochs"],
+            float64_run = functools.partial(
+                skreg_epochs,
+                hidden=settings["hidden"],
+                batch_size=settings["batch_size"],
                 dtype="float64",
             )
+            _, loss64 = whole_fit(float64_run, X, y, settings["epochs"])
             loss32 = losses["skreg float32"]
             gap = abs(loss32 - loss64) / loss64
             targets.append(
@@ -595,18 +728,18 @@ def main(argv=None):
         if case == "digits":
             mine = med["skreg (dtype='auto')"]
             fastest = min(mine, med["skreg float32"])
-            ratio = paired_ratio(times, "skreg (dtype='auto')", sk64)
+            ratio = ratio_of("skreg (dtype='auto')", sk64)
             targets.append(
                 f"- digits: skreg (auto dtype) / scikit-learn float64 = {ratio:.2f}"
                 f" (target <= 0.4): {verdict(ratio <= 0.4)}; skreg float32: "
-                f"{paired_ratio(times, 'skreg float32', sk64):.2f}"
+                f"{ratio_of('skreg float32', sk64):.2f}"
             )
             numpy_auto = f"skreg (dtype='auto'), {NUMPY_ONLY}"
             if numpy_auto in times:
                 targets.append(
                     f"- digits without numba ({NUMPY_ONLY}): skreg (auto dtype) / "
                     "scikit-learn float64 = "
-                    f"{paired_ratio(times, numpy_auto, sk64):.2f}"
+                    f"{ratio_of(numpy_auto, sk64):.2f}"
                 )
             if "PyTorch float32, default Adam" in med:
                 pt = med["PyTorch float32, default Adam"]
@@ -615,9 +748,9 @@ def main(argv=None):
                     f"(target: below): {verdict(fastest < pt)}"
                 )
         if case == "large":
-            ratio = paired_ratio(times, "skreg float32", floor)
+            ratio = ratio_of("skreg float32", floor)
             targets.append(f"- large: skreg / GEMM floor = {ratio:.2f}")
-            targets += phase_lines(times, "skreg float32", floor)
+            targets += phase_lines(timings, "skreg float32")
         # written after every case, so that an interrupted run leaves its results
         done = case == args.cases[-1]
         write_report(output, report, targets, load_start, wall, done)
@@ -630,7 +763,7 @@ def write_report(output, report, targets, load_start, wall, done):
     lines = list(report)
     if not done:
         lines += ["(partial report: the run has not finished all cases)", ""]
-    lines += ["## Targets (issue 7): paired ratios from the runs above", ""]
+    lines += ["## Targets (issue 7): ratios from the runs above", ""]
     lines += targets + [""]
     lines.append(
         f"Load average (1 min) at start {load_start[0]:.1f}, "
