@@ -418,7 +418,9 @@ def cases(quick):
 class Timings:
     """Seconds per repeat of each contender's whole workload, and its ratios.
 
-    ``floor_ratios`` (epoch-interleaved cases): for each contender, its epoch
+    ``epoch_pairs`` (epoch-interleaved cases): for each contender,
+    ``(its epoch time, the floor epoch's just before it)``; its ratio to the
+    floor is the median of their quotients. Its epoch
     times each divided by the floor's epoch run just before it. Ratios
     between two contenders are then ratios of their median floor ratios;
     without it they are paired within each repeat (``paired_ratio``).
@@ -426,15 +428,18 @@ class Timings:
 
     seconds: dict
     losses: dict
-    floor_ratios: dict | None = None
-    floor_epochs: list | None = None
+    epoch_pairs: dict | None = None
+
+    def floor_ratios(self, name):
+        return [mine / floor for mine, floor in self.epoch_pairs[name]]
 
     def to_floor(self, name):
-        ratios = self.floor_ratios.get(name)
-        return 1.0 if ratios is None else statistics.median(ratios)
+        if name not in self.epoch_pairs:
+            return 1.0  # the floor itself
+        return statistics.median(self.floor_ratios(name))
 
     def ratio(self, name, reference):
-        if self.floor_ratios is None:
+        if self.epoch_pairs is None:
             return paired_ratio(self.seconds, name, reference)
         return self.to_floor(name) / self.to_floor(reference)
 
@@ -473,8 +478,8 @@ def run_epoch_case(X, y, contenders, repeats, epochs):
         next(warm_up)
         next(warm_up)
     seconds = {name: [] for name in contenders}
-    floor_ratios = {name: [] for name in others}
-    floor_epochs, losses = [], {}
+    epoch_pairs = {name: [] for name in others}
+    losses = {}
     for _ in range(repeats):
         floor = contenders[FLOOR](X, y)
         runs = {name: make(X, y) for name, make in others.items()}
@@ -487,13 +492,12 @@ def run_epoch_case(X, y, contenders, repeats, epochs):
                 mine, losses[name] = timed_next(run)
                 repeat_floor.append(floor_seconds)
                 totals[name] += mine
-                floor_ratios[name].append(mine / floor_seconds)
+                epoch_pairs[name].append((mine, floor_seconds))
         seconds[FLOOR].append(statistics.mean(repeat_floor) * epochs)
         for name, total in totals.items():
             seconds[name].append(total)
-        floor_epochs += repeat_floor
         del runs  # free the models before the next repeat builds its own
-    return Timings(seconds, losses, floor_ratios, floor_epochs)
+    return Timings(seconds, losses, epoch_pairs)
 
 
 # ---------------------------------------------------------------------------
@@ -577,19 +581,30 @@ def table(timings, floor=None, sklearn64=None):
 
 
 def phase_lines(timings, name):
-    """How the epoch ratio to the floor spreads, and how the floor's speed did.
+    """How the epoch ratio to the floor spreads, and how it follows the phases.
 
     On a shared machine the floor's epoch time shows the phase an epoch ran
     in; memory-bound work slows more than the GEMMs in the slow phases.
     """
-    ratios = timings.floor_ratios[name]
+    pairs = timings.epoch_pairs[name]
+    ratios = timings.floor_ratios(name)
     q1, q2, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
-    floor = timings.floor_epochs
-    return [
+    floors = sorted(floor for _, floor in pairs)
+    lines = [
         f"  - {name} epoch / the floor epoch just before it, over {len(ratios)} "
         f"epochs: quartiles {q1:.2f} / {q2:.2f} / {q3:.2f}, fastest {min(ratios):.2f}"
-        f"; floor epochs took {min(floor):.2f}-{max(floor):.2f} s",
+        f"; floor epochs took {floors[0]:.2f}-{floors[-1]:.2f} s"
     ]
+    if len(pairs) >= 8:
+        cut = statistics.median(floors)
+        fast = [mine / floor for mine, floor in pairs if floor <= cut]
+        slow = [mine / floor for mine, floor in pairs if floor > cut]
+        lines.append(
+            f"  - median ratio when the floor epoch was at most its median "
+            f"{cut:.2f} s (the faster phase): {statistics.median(fast):.2f}; "
+            f"when slower: {statistics.median(slow):.2f}"
+        )
+    return lines
 
 
 def verdict(ok):
