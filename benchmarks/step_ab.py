@@ -5,11 +5,10 @@ Run from the repository root::
     python benchmarks/step_ab.py            # writes benchmarks/results/step_ab.md
     python benchmarks/step_ab.py --quick    # smoke test, writes nothing
 
-``speed.py`` times whole fits, minutes apart, so on a shared machine whose
-speed comes and goes in phases its ratios carry about +-0.1. This script
-isolates the per-step cost beyond the GEMMs: it takes one mini-batch of the
-reference workload (784-512-512-10, batch 256, MNIST rows) and alternates
-blocks of 10 calls of
+``speed.py`` times epochs, which include the batch gather, shuffling and
+per-epoch work. This script isolates the per-step cost beyond the GEMMs:
+it takes one mini-batch of the reference workload (784-512-512-10, batch
+256, MNIST rows) and alternates blocks of 10 calls of
 
 - the GEMMs of that step alone (forward and backward, preallocated outputs),
 - skreg's ``train_step`` on the same batch (forward, loss, backward,
