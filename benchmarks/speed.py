@@ -190,7 +190,7 @@ def skreg_model(hidden, batch_size, max_iter=200, dtype="float32", **params):
     )
 
 
-def sklearn_model(hidden, batch_size, max_iter=200):
+def sklearn_model(hidden, batch_size, max_iter=200, random_state=0):
     return SklearnMLP(
         hidden_layer_sizes=hidden,
         batch_size=batch_size,
@@ -199,7 +199,7 @@ def sklearn_model(hidden, batch_size, max_iter=200):
         n_iter_no_change=10**9,
         early_stopping=False,
         shuffle=True,
-        random_state=0,
+        random_state=random_state,
         alpha=ALPHA,
     )
 
@@ -216,7 +216,10 @@ def skreg_epochs(X, y, hidden, batch_size, kernels=True, **params):
 
 def sklearn_epochs(X, y, hidden, batch_size, dtype=np.float64):
     X = np.asarray(X, dtype=dtype)
-    model, classes = sklearn_model(hidden, batch_size), np.unique(y)
+    # scikit-learn re-seeds an integer random_state on every partial_fit call,
+    # which would repeat one batch order each epoch; a RandomState moves on
+    model = sklearn_model(hidden, batch_size, random_state=np.random.RandomState(0))
+    classes = np.unique(y)
     yield
     while True:
         quiet(model.partial_fit, X, y, classes=classes)
@@ -416,14 +419,14 @@ def cases(quick):
 
 @dataclass
 class Timings:
-    """Seconds per repeat of each contender's whole workload, and its ratios.
+    """Seconds per repeat of each contender's workload, and its ratios.
 
-    ``epoch_pairs`` (epoch-interleaved cases): for each contender,
-    ``(its epoch time, the floor epoch's just before it)``; its ratio to the
-    floor is the median of their quotients. Its epoch
-    times each divided by the floor's epoch run just before it. Ratios
-    between two contenders are then ratios of their median floor ratios;
-    without it they are paired within each repeat (``paired_ratio``).
+    ``epoch_pairs`` (epoch-interleaved cases): for each contender other than
+    the floor, ``(its epoch time, the floor epoch's just before it)``; its
+    ratio to the floor is the median of their quotients, and a ratio between
+    two contenders the quotient of their ratios to the floor. Without it,
+    ratios are paired within each repeat (``paired_ratio``). The floor's
+    seconds are its mean epoch times the number of epochs.
     """
 
     seconds: dict
@@ -434,8 +437,8 @@ class Timings:
         return [mine / floor for mine, floor in self.epoch_pairs[name]]
 
     def to_floor(self, name):
-        if name not in self.epoch_pairs:
-            return 1.0  # the floor itself
+        if name == FLOOR:
+            return 1.0
         return statistics.median(self.floor_ratios(name))
 
     def ratio(self, name, reference):
@@ -486,8 +489,12 @@ def run_epoch_case(X, y, contenders, repeats, epochs):
         for run in [floor, *runs.values()]:
             next(run)  # set up: model, input conversion
         totals, repeat_floor = dict.fromkeys(others, 0.0), []
-        for _ in range(epochs):
-            for name, run in runs.items():
+        names = list(runs)
+        for epoch in range(epochs):
+            # rotate the order, so that no contender always follows the same one
+            shift = epoch % len(names)
+            for name in names[shift:] + names[:shift]:
+                run = runs[name]
                 floor_seconds, _ = timed_next(floor)
                 mine, losses[name] = timed_next(run)
                 repeat_floor.append(floor_seconds)
@@ -496,7 +503,6 @@ def run_epoch_case(X, y, contenders, repeats, epochs):
         seconds[FLOOR].append(statistics.mean(repeat_floor) * epochs)
         for name, total in totals.items():
             seconds[name].append(total)
-        del runs  # free the models before the next repeat builds its own
     return Timings(seconds, losses, epoch_pairs)
 
 
@@ -615,7 +621,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
     parser.add_argument(
-        "--repeats", type=int, default=3, help="timed runs per contender"
+        "--repeats",
+        type=int,
+        default=3,
+        help="repeats per contender (digits: three times as many); 5 for a full run",
     )
     parser.add_argument(
         "--output",
