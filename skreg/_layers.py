@@ -315,26 +315,25 @@ class Dense(Layer):
 
 
 class Activation(Layer):
-    """Elementwise nonlinearity, applied in place on the incoming array."""
+    """Elementwise nonlinearity, applied in place on the incoming array.
+
+    Every function of ``ACTIVATIONS`` and ``DERIVATIVES`` takes ``compiled``:
+    whether it may use the numba kernels (only ReLU has them).
+    """
 
     def __init__(self, name):
         self.name = name
 
     def forward(self, X, ctx, need_input_grad=True):
-        if self.name == "relu":
-            Y = _relu(X, ctx.kernels)
-        else:
-            Y = ACTIVATIONS[self.name](X)
+        Y = ACTIVATIONS[self.name](X, compiled=ctx.kernels)
 
         def backward(dY):
-            if self.name == "relu":
-                return _relu_derivative(Y, dY, ctx.kernels)
-            return DERIVATIVES[self.name](Y, dY)
+            return DERIVATIVES[self.name](Y, dY, compiled=ctx.kernels)
 
         return Y, backward
 
 
-def _identity(X):
+def _identity(X, compiled=False):
     return X
 
 
@@ -348,11 +347,11 @@ def _relu(X, compiled=False):
     return np.maximum(X, _zeros(X.shape[-1], X.dtype), out=X)
 
 
-def _tanh(X):
+def _tanh(X, compiled=False):
     return np.tanh(X, out=X)
 
 
-def _logistic(X):
+def _logistic(X, compiled=False):
     # 1 / (1 + exp(-x)) without overflow warnings for very negative x.
     np.negative(X, out=X)
     np.clip(X, -500, 500, out=X)
@@ -378,18 +377,22 @@ def _relu_derivative(Y, dY, compiled=False):
     return dY
 
 
-def _tanh_derivative(Y, dY):
+def _identity_derivative(Y, dY, compiled=False):
+    return dY
+
+
+def _tanh_derivative(Y, dY, compiled=False):
     dY *= 1 - Y * Y
     return dY
 
 
-def _logistic_derivative(Y, dY):
+def _logistic_derivative(Y, dY, compiled=False):
     dY *= Y * (1 - Y)
     return dY
 
 
 DERIVATIVES = {
-    "identity": lambda Y, dY: dY,
+    "identity": _identity_derivative,
     "relu": _relu_derivative,
     "tanh": _tanh_derivative,
     "logistic": _logistic_derivative,
