@@ -340,12 +340,7 @@ def cases(quick):
         return bind(settings, torch_epochs, **kw)
 
     def fit(contender, **kw):  # the digits case: whole fits
-        def run(X, y):
-            return contender(
-                X, y, small["hidden"], small["batch_size"], small["epochs"], **kw
-            )
-
-        return run
+        return bind(small, contender, epochs=small["epochs"], **kw)
 
     def pt_fit(X, y):
         return whole_fit(pt(small), X, y, small["epochs"])
