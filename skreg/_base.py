@@ -497,6 +497,7 @@ class BaseMLP(BaseEstimator):
             history,
             validation=monitor,
             max_epochs=1 if incremental else None,
+            start=start,
         )
         if history.stop_reason == "diverged":
             self._recover_from_divergence(network, X, start)

@@ -128,6 +128,16 @@ def _ones(n, dtype):
     return ones
 
 
+def _is_sparse(X):
+    """``sp.issparse`` with a fast exit for arrays (it costs ~1 us per call)."""
+    return not isinstance(X, np.ndarray) and sp.issparse(X)
+
+
+def _product_dtype(A, B):
+    """Dtype of ``A @ B`` (``np.result_type`` costs ~2 us, a comparison 0.1)."""
+    return A.dtype if A.dtype == B.dtype else np.result_type(A.dtype, B.dtype)
+
+
 @functools.lru_cache(maxsize=16)
 def _zeros(n, dtype):
     """A read-only vector of ``n`` zeros (ReLU's floor, broadcast over rows)."""
@@ -283,10 +293,10 @@ class Dense(Layer):
             )
             scale = np.asarray(1.0 / (1.0 - self.dropconnect), dtype=W.dtype)
         out_shape = (X.shape[0], self.n_out)
-        if sp.issparse(X):
+        if _is_sparse(X):
             Y = np.asarray(X @ W)
         else:
-            dtype = np.result_type(X.dtype, W.dtype)
+            dtype = _product_dtype(X, W)
             Y = np.matmul(X, W, out=self._buffer(ctx, "Y", out_shape, dtype))
         if scale is not None:
             Y *= scale
@@ -299,7 +309,7 @@ class Dense(Layer):
             if scale is not None:
                 dY *= scale
             grad_coef = self.grads["coef"]
-            if sp.issparse(X):
+            if _is_sparse(X):
                 grad_coef[...] = X.T @ dY
             else:
                 np.matmul(X.T, dY, out=grad_coef)
@@ -308,7 +318,7 @@ class Dense(Layer):
             if not need_input_grad:
                 return None
             dX_shape = (dY.shape[0], self.n_in)
-            dtype = np.result_type(dY.dtype, W.dtype)
+            dtype = _product_dtype(dY, W)
             return np.matmul(dY, W.T, out=self._buffer(ctx, "dX", dX_shape, dtype))
 
         return Y, backward

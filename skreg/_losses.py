@@ -7,14 +7,25 @@ to ``Z``. Working on ``Z`` rather than on probabilities keeps them finite for
 any logits (log-sum-exp and softplus instead of ``log(p)``).
 """
 
+import functools
+
 import numpy as np
 from scipy.special import expit, log_softmax, softmax
 
 
 def _uniform_weights(weights, n_samples, dtype):
     if weights is None:
-        return np.full(n_samples, 1.0 / n_samples, dtype=dtype)
+        return _equal_weights(n_samples, np.dtype(dtype))
     return weights.astype(dtype, copy=False)
+
+
+@functools.lru_cache(maxsize=16)
+def _equal_weights(n_samples, dtype):
+    """A read-only vector of ``n_samples`` weights ``1 / n_samples``, made once
+    per batch size (the training loop asks for it at every step)."""
+    weights = np.full(n_samples, 1.0 / n_samples, dtype=dtype)
+    weights.flags.writeable = False
+    return weights
 
 
 class Loss:

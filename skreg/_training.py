@@ -8,6 +8,7 @@ a divergence, those at the start of the epoch with the lowest training loss;
 after Ctrl-C, those of the last completed epoch.
 """
 
+import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -99,7 +100,7 @@ def iterate_batches(rows, n_samples, batch_size, rng=None):
 def _take(A, index, out=None):
     if A is None:
         return None
-    if out is None or isinstance(index, slice) or sp.issparse(A):
+    if out is None or isinstance(index, slice) or not isinstance(A, np.ndarray):
         return A[index]
     # mode="clip" skips the bounds check that makes numpy buffer ``out``
     # (2-3x slower); the indices are our own row numbers, always in range
@@ -128,7 +129,7 @@ def train_step(network, loss, penalty, optimizer, X, Y, sample_weight, rng):
     )
     Z, backward = network.forward(X, ctx)
     batch_loss, dZ = loss.value_and_gradient(Z, Y, weights)
-    if not np.isfinite(batch_loss):
+    if not math.isfinite(batch_loss):
         raise DivergenceError(batch_loss)
     backward(dZ)
     # smooth penalty gradient, update and proximal step in one cache-friendly sweep
@@ -253,6 +254,7 @@ def train(
     history,
     validation=None,
     max_epochs=None,
+    start=None,
 ):
     """Train for up to ``max_epochs`` (default ``settings.max_iter``) epochs.
 
@@ -269,6 +271,11 @@ def train(
         Updated in place.
     validation : callable or None
         ``validation(network) -> (loss, score)`` on held-out data, or None.
+    max_epochs : int or None
+        Epochs to run at most; None means ``settings.max_iter``.
+    start : tuple or None
+        ``network.snapshot()`` taken just before the call, if the caller has
+        one (saves a copy of the weights); None takes it here.
 
     Returns
     -------
@@ -277,14 +284,14 @@ def train(
     """
     max_epochs = settings.max_iter if max_epochs is None else max_epochs
     best = {}
-    last_good = network.snapshot()
+    last_good = network.snapshot() if start is None else start
     # For divergence: (loss, weights at its start) of the lowest-loss epoch. An
     # epoch's loss is averaged over its batches, so it vouches for the weights
     # it started from; those it ended with may already be finite but huge.
     lowest = (np.inf, last_good)
     converged = False
     try:
-        for _ in range(max_epochs):
+        for epoch in range(max_epochs):
             start = time.perf_counter()
             try:
                 # overflow is detected and reported below, not warned about
@@ -313,7 +320,9 @@ def train(
             )
             if epoch_loss < lowest[0]:
                 lowest = (epoch_loss, last_good)
-            last_good = network.snapshot()
+            # the weights after the last epoch need no copy: nothing follows
+            # that could spoil them (partial_fit runs one epoch per call)
+            last_good = network.snapshot() if epoch + 1 < max_epochs else None
             if settings.verbose:
                 _print_epoch(history, time.perf_counter() - start)
             if message is not None:
@@ -330,7 +339,7 @@ def train(
             UserWarning,
             stacklevel=3,
         )
-        if not best:
+        if not best and last_good is not None:
             network.restore(last_good)
     if best and settings.restore_best_weights:
         network.restore(best["snapshot"])

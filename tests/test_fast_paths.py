@@ -4,6 +4,7 @@
   chunk by chunk) equals the textbook formulas applied to whole vectors;
 - the training loop's reused work arrays give the same outputs and gradients
   as fresh arrays, batch after batch, for every layer type;
+- the training loop copies the weights only when a copy can be needed;
 - dropout / DropConnect masks drawn from raw bits equal the masks of uniform
   draws compared with the rate, and keep their documented distribution.
 """
@@ -11,8 +12,9 @@
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.exceptions import ConvergenceWarning
 
-from skreg import _optimizers
+from skreg import MLPClassifier, _optimizers
 from skreg._layers import Context, _keep_bits, _keep_mask
 from skreg._network import Network, build_layers
 from skreg._optimizers import SGD, Adam
@@ -167,6 +169,27 @@ def test_reused_buffers_give_the_same_outputs_and_gradients(
             for key in a:
                 assert_allclose(b[key], a[key], rtol=1e-12, atol=1e-12)
         assert np.any(g0 != 0)
+
+
+def test_partial_fit_copies_the_weights_once_per_call(monkeypatch):
+    """One epoch per call needs one snapshot (its start, for rollback): the
+    copies after the last epoch and before the loop were dropped as waste."""
+    X = np.random.default_rng(0).normal(size=(60, 4))
+    y = np.arange(60) % 3
+    model = MLPClassifier(hidden_layer_sizes=(5,), random_state=0)
+    model.partial_fit(X, y, classes=[0, 1, 2])
+    calls = []
+    original = Network.snapshot
+    monkeypatch.setattr(
+        Network, "snapshot", lambda self: calls.append(1) or original(self)
+    )
+    model.partial_fit(X, y)
+    assert len(calls) == 1
+    calls.clear()
+    model.set_params(max_iter=3, tol=0.0, n_iter_no_change=100, warm_start=True)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    assert len(calls) == 3  # the start, then after every epoch but the last
 
 
 def _drop_probability(rate):
