@@ -28,7 +28,14 @@ from ._losses import LOSSES
 from ._network import Network, build_layers
 from ._optimizers import SGD, Adam
 from ._penalties import ElasticNet
-from ._training import History, LoopSettings, TrainingData, as_batches_ready, train
+from ._training import (
+    History,
+    LoopSettings,
+    TrainingData,
+    as_batches_ready,
+    blas_threads_for,
+    train,
+)
 from .utils._sklearn_compat import (
     Interval,
     InvalidParameterError,
@@ -486,19 +493,20 @@ class BaseMLP(BaseEstimator):
         history.best_iteration = None
         history.stop_reason = None
         start = network.snapshot()
-        converged = train(
-            network,
-            loss,
-            penalty,
-            self._optimizer,
-            TrainingData(X, Y, sample_weight, rows),
-            settings,
-            rngs,
-            history,
-            validation=monitor,
-            max_epochs=1 if incremental else None,
-            start=start,
-        )
+        with blas_threads_for(network, settings.batch_size):
+            converged = train(
+                network,
+                loss,
+                penalty,
+                self._optimizer,
+                TrainingData(X, Y, sample_weight, rows),
+                settings,
+                rngs,
+                history,
+                validation=monitor,
+                max_epochs=1 if incremental else None,
+                start=start,
+            )
         if history.stop_reason == "diverged":
             self._recover_from_divergence(network, X, start)
         if history.best_iteration is not None:

@@ -8,13 +8,17 @@ a divergence, those at the start of the epoch with the lowest training loss;
 after Ctrl-C, those of the last completed epoch.
 """
 
+import functools
 import math
+import threading
 import time
 import warnings
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
+from threadpoolctl import ThreadpoolController
 
 from ._layers import Context
 from ._penalties import apply_max_norm
@@ -73,6 +77,61 @@ class LoopSettings:
     restore_best_weights: bool = True
     early_stopping: bool = False
     verbose: int = 0
+
+
+# Networks whose matrix products per mini-batch (forward pass) stay below this
+# many multiply-adds train with one BLAS thread. Measured on 2 cores
+# (benchmarks/README.md): there two threads gain at most 4 % on an idle
+# machine (digits' 64-100-10 network, 1.5 million) but are 1.5-3x slower when
+# other work shares the cores; at 3.8 million they gain 13 % when idle.
+SINGLE_THREAD_MACS = 2_000_000
+
+
+def blas_threads_for(network, batch_size):
+    """A context that runs small networks' training with one BLAS thread.
+
+    Larger networks leave the BLAS thread count as it is. One thread also
+    makes a small network's fit independent of the machine's core count.
+    """
+    macs = batch_size * sum(layer.n_in * layer.n_out for layer in network.dense_layers)
+    if macs >= SINGLE_THREAD_MACS:
+        return nullcontext()
+    return _one_blas_thread()
+
+
+_blas_lock = threading.Lock()
+_blas_limit = {"fits": 0, "limiter": None}
+
+
+@contextmanager
+def _one_blas_thread():
+    """One BLAS thread while any fit in the process is inside this context.
+
+    Fits running in several threads share the process's BLAS setting, so
+    the first one in sets the limit and the last one out restores it (each
+    restoring its own would leave one thread after out-of-order exits).
+    """
+    with _blas_lock:
+        if _blas_limit["fits"] == 0:
+            # a kept controller takes 15 us; ``threadpool_limits`` would search
+            # the loaded libraries each time (0.5 ms)
+            _blas_limit["limiter"] = _threadpool_controller().limit(
+                limits=1, user_api="blas"
+            )
+        _blas_limit["fits"] += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_limit["fits"] -= 1
+            if _blas_limit["fits"] == 0:
+                limiter, _blas_limit["limiter"] = _blas_limit["limiter"], None
+                limiter.restore_original_limits()
+
+
+@functools.cache
+def _threadpool_controller():
+    return ThreadpoolController()
 
 
 class DivergenceError(FloatingPointError):

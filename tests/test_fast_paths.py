@@ -4,21 +4,27 @@
   chunk by chunk) equals the textbook formulas applied to whole vectors;
 - the training loop's reused work arrays give the same outputs and gradients
   as fresh arrays, batch after batch, for every layer type;
-- the training loop copies the weights only when a copy can be needed;
+- the training loop copies the weights only when a copy can be needed, and
+  runs small networks with one BLAS thread (restored afterwards);
 - dropout / DropConnect masks drawn from raw bits equal the masks of uniform
   draws compared with the rate, and keep their documented distribution.
 """
+
+import warnings
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
+from threadpoolctl import threadpool_info, threadpool_limits
 
+import skreg
 from skreg import MLPClassifier, _optimizers
 from skreg._layers import Context, _keep_bits, _keep_mask
 from skreg._network import Network, build_layers
 from skreg._optimizers import SGD, Adam
 from skreg._penalties import ElasticNet
+from skreg._training import _one_blas_thread
 
 
 def _reference_adam(params, grads_seq, penalty, n_pen, lr, b1, b2, eps):
@@ -190,6 +196,82 @@ def test_partial_fit_copies_the_weights_once_per_call(monkeypatch):
     with pytest.warns(ConvergenceWarning):
         model.fit(X, y)
     assert len(calls) == 3  # the start, then after every epoch but the last
+
+
+def _blas_threads_during_training(monkeypatch, model, X, y):
+    """The BLAS libraries' thread counts seen by the first training step."""
+    seen = []
+    original = skreg._training.train_step
+
+    def recording(*args):
+        if not seen:
+            seen.append([pool["num_threads"] for pool in _blas_pools()])
+        return original(*args)
+
+    monkeypatch.setattr(skreg._training, "train_step", recording)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    return seen[0]
+
+
+def _blas_pools():
+    return [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+
+@pytest.fixture
+def two_blas_threads():
+    """BLAS set to two threads, so that a change to one is visible anywhere."""
+    with threadpool_limits(2, user_api="blas"):
+        before = [pool["num_threads"] for pool in _blas_pools()]
+        if not before or set(before) != {2}:
+            pytest.skip("the BLAS here cannot be set to two threads")
+        yield before
+
+
+def test_small_networks_train_with_one_blas_thread(monkeypatch, two_blas_threads):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(64, 10)), np.arange(64) % 2
+    before = two_blas_threads
+    small = MLPClassifier(hidden_layer_sizes=(20,), max_iter=1, random_state=0)
+    assert _blas_threads_during_training(monkeypatch, small, X, y) == [1] * len(before)
+    # restored afterwards, also when the fit fails
+    assert [pool["num_threads"] for pool in _blas_pools()] == before
+    monkeypatch.setattr(skreg._training, "train_step", _raise_value_error)
+    with pytest.raises(ValueError, match="step failed"):
+        small.fit(X, y)
+    assert [pool["num_threads"] for pool in _blas_pools()] == before
+
+
+def test_concurrent_fits_share_one_blas_limit(two_blas_threads):
+    """Fits in several threads may leave out of order: the last one out restores."""
+    first, second = _one_blas_thread(), _one_blas_thread()
+    first.__enter__()
+    second.__enter__()
+    assert [pool["num_threads"] for pool in _blas_pools()] == [1] * len(
+        two_blas_threads
+    )
+    first.__exit__(None, None, None)  # the second fit is still running
+    assert [pool["num_threads"] for pool in _blas_pools()] == [1] * len(
+        two_blas_threads
+    )
+    second.__exit__(None, None, None)
+    assert [pool["num_threads"] for pool in _blas_pools()] == two_blas_threads
+
+
+def test_large_networks_keep_the_blas_threads(monkeypatch, two_blas_threads):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(200, 400)), np.arange(200) % 2
+    before = two_blas_threads
+    # 200 rows x (400 x 100 + 100 x 1) multiply-adds per batch: above the limit
+    large = MLPClassifier(hidden_layer_sizes=(100,), max_iter=1, random_state=0)
+    macs = 200 * (400 * 100 + 100)
+    assert macs >= skreg._training.SINGLE_THREAD_MACS
+    assert _blas_threads_during_training(monkeypatch, large, X, y) == before
+
+
+def _raise_value_error(*args):
+    raise ValueError("step failed")
 
 
 def _drop_probability(rate):
