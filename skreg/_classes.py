@@ -278,13 +278,15 @@ _NOTES_DOC = """
     Speed. With the optional numba kernels installed (``skreg[fast]``),
     networks of at least 100,000 parameters run the optimizer step, masks,
     ReLU and batch norm's elementwise work as compiled loops, bit for bit
-    equal to the numpy path. Networks whose matrix products per mini-batch
-    stay below 2 million multiply-adds (say 64 features, 100 hidden units,
-    batch 200) train with one BLAS thread, through threadpoolctl, and the
-    setting is restored after training: two threads gain at most a few
-    percent there on an idle machine and lose up to 3x when other work
-    shares the cores. Such fits are then also independent of the number of
-    cores.
+    equal to the numpy path. Networks whose matrix products in a
+    mini-batch's forward pass stay below 2 million multiply-adds (say 64
+    features, 100 hidden units, batch 200), fitted with 'adam' or 'sgd' from
+    the main thread, train with one BLAS thread through threadpoolctl: two
+    threads gain at most a few percent there on an idle machine and lose up
+    to 3x when other work shares the cores. The BLAS thread pool is
+    process-wide, so other threads' BLAS calls run on one thread too while
+    such a fit runs; the setting is restored when it ends. Fits from worker
+    threads leave the BLAS as it is.
 """
 
 _REFERENCES_DOC = """

@@ -13,7 +13,7 @@ import math
 import threading
 import time
 import warnings
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -80,53 +80,32 @@ class LoopSettings:
 
 
 # Networks whose matrix products per mini-batch (forward pass) stay below this
-# many multiply-adds train with one BLAS thread. Measured on 2 cores
-# (benchmarks/README.md): there two threads gain at most 4 % on an idle
-# machine (digits' 64-100-10 network, 1.5 million) but are 1.5-3x slower when
-# other work shares the cores; at 3.8 million they gain 13 % when idle.
+# many multiply-adds train with one BLAS thread when fitted from the main
+# thread. Measured on 2 cores (benchmarks/README.md): there two threads gain
+# at most 4 % on an idle machine (digits' 64-100-10 network, 1.5 million) but
+# are 1.5-3x slower when other work shares the cores; at 3.8 million they gain
+# 13 % when idle.
 SINGLE_THREAD_MACS = 2_000_000
 
 
 def blas_threads_for(network, batch_size):
     """A context that runs small networks' training with one BLAS thread.
 
-    Larger networks leave the BLAS thread count as it is. One thread also
-    makes a small network's fit independent of the machine's core count.
+    Only in the main thread: the BLAS thread pool is shared by the whole
+    process (the limit holds for every thread while the fit runs), and fits
+    run from worker threads (dask, thread pools) already run side by side,
+    where one thread's limit and restore would race with the others'.
+    Larger networks leave the BLAS thread count as it is.
     """
     macs = batch_size * sum(layer.n_in * layer.n_out for layer in network.dense_layers)
-    if macs >= SINGLE_THREAD_MACS:
+    if macs >= SINGLE_THREAD_MACS or threading.current_thread() is not (
+        threading.main_thread()
+    ):
         return nullcontext()
-    return _one_blas_thread()
-
-
-_blas_lock = threading.Lock()
-_blas_limit = {"fits": 0, "limiter": None}
-
-
-@contextmanager
-def _one_blas_thread():
-    """One BLAS thread while any fit in the process is inside this context.
-
-    Fits running in several threads share the process's BLAS setting, so
-    the first one in sets the limit and the last one out restores it (each
-    restoring its own would leave one thread after out-of-order exits).
-    """
-    with _blas_lock:
-        if _blas_limit["fits"] == 0:
-            # a kept controller takes 15 us; ``threadpool_limits`` would search
-            # the loaded libraries each time (0.5 ms)
-            _blas_limit["limiter"] = _threadpool_controller().limit(
-                limits=1, user_api="blas"
-            )
-        _blas_limit["fits"] += 1
-    try:
-        yield
-    finally:
-        with _blas_lock:
-            _blas_limit["fits"] -= 1
-            if _blas_limit["fits"] == 0:
-                limiter, _blas_limit["limiter"] = _blas_limit["limiter"], None
-                limiter.restore_original_limits()
+    # used as a ``with`` block, which restores the limits and hands control of
+    # the BLAS back to other threads on exit; a kept controller takes 15 us,
+    # ``threadpool_limits`` would search the loaded libraries each time (0.5 ms)
+    return _threadpool_controller().limit(limits=1, user_api="blas")
 
 
 @functools.cache
@@ -351,7 +330,7 @@ def train(
     converged = False
     try:
         for epoch in range(max_epochs):
-            start = time.perf_counter()
+            epoch_start = time.perf_counter()
             try:
                 # overflow is detected and reported below, not warned about
                 with np.errstate(over="ignore", invalid="ignore"):
@@ -383,7 +362,7 @@ def train(
             # that could spoil them (partial_fit runs one epoch per call)
             last_good = network.snapshot() if epoch + 1 < max_epochs else None
             if settings.verbose:
-                _print_epoch(history, time.perf_counter() - start)
+                _print_epoch(history, time.perf_counter() - epoch_start)
             if message is not None:
                 history.stop_reason = message
                 converged = True

@@ -5,12 +5,18 @@
 - the training loop's reused work arrays give the same outputs and gradients
   as fresh arrays, batch after batch, for every layer type;
 - the training loop copies the weights only when a copy can be needed, and
-  runs small networks with one BLAS thread (restored afterwards);
+  runs small networks with one BLAS thread when fitted from the main thread
+  (restored and handed back to other threads afterwards);
 - dropout / DropConnect masks drawn from raw bits equal the masks of uniform
   draws compared with the rate, and keep their documented distribution.
 """
 
+import json
+import os
+import subprocess
+import sys
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -24,7 +30,6 @@ from skreg._layers import Context, _keep_bits, _keep_mask
 from skreg._network import Network, build_layers
 from skreg._optimizers import SGD, Adam
 from skreg._penalties import ElasticNet
-from skreg._training import _one_blas_thread
 
 
 def _reference_adam(params, grads_seq, penalty, n_pen, lr, b1, b2, eps):
@@ -243,20 +248,80 @@ def test_small_networks_train_with_one_blas_thread(monkeypatch, two_blas_threads
     assert [pool["num_threads"] for pool in _blas_pools()] == before
 
 
-def test_concurrent_fits_share_one_blas_limit(two_blas_threads):
-    """Fits in several threads may leave out of order: the last one out restores."""
-    first, second = _one_blas_thread(), _one_blas_thread()
-    first.__enter__()
-    second.__enter__()
-    assert [pool["num_threads"] for pool in _blas_pools()] == [1] * len(
-        two_blas_threads
-    )
-    first.__exit__(None, None, None)  # the second fit is still running
-    assert [pool["num_threads"] for pool in _blas_pools()] == [1] * len(
-        two_blas_threads
-    )
-    second.__exit__(None, None, None)
+def test_fits_in_worker_threads_leave_the_blas_threads_alone(two_blas_threads):
+    """The BLAS pool is process-wide: worker threads' fits neither limit nor
+    restore it (they would race), and leave it as it was."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(64, 10)), np.arange(64) % 2
+    seen = []
+    original = skreg._training.train_step
+
+    def recording(*args):
+        seen.append([pool["num_threads"] for pool in _blas_pools()])
+        return original(*args)
+
+    def fit(seed):
+        # tol stops each fit after two epochs, without a ConvergenceWarning
+        # (warning filters are not thread-safe)
+        MLPClassifier(
+            hidden_layer_sizes=(20,), tol=1e9, n_iter_no_change=1, random_state=seed
+        ).fit(X, y)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(skreg._training, "train_step", recording)
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(fit, range(4)))
+    assert seen and all(counts == two_blas_threads for counts in seen)
     assert [pool["num_threads"] for pool in _blas_pools()] == two_blas_threads
+
+
+_HANDBACK_SCRIPT = """
+import json, threading, warnings
+import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
+from skreg import MLPClassifier
+
+def counts():
+    return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+def limit_from_another_thread():
+    seen = []
+    def limit():
+        with threadpool_limits(1, user_api="blas"):
+            seen.append(counts())
+    thread = threading.Thread(target=limit)
+    thread.start()
+    thread.join()
+    return seen[0]
+
+before, other_before = counts(), limit_from_another_thread()
+rng = np.random.default_rng(0)
+X, y = rng.normal(size=(64, 10)), np.arange(64) % 2
+warnings.simplefilter("ignore")
+MLPClassifier(hidden_layer_sizes=(20,), max_iter=2, random_state=0).fit(X, y)
+print(json.dumps([before, other_before, counts(), limit_from_another_thread()]))
+"""
+
+
+def test_a_fit_hands_the_blas_back_to_other_threads():
+    """threadpoolctl lets one thread at a time set a process-wide BLAS pool: a
+    main-thread fit must release it, or other threads' limits do nothing. In a
+    fresh process, as this suite's own session-wide limit holds the BLAS."""
+    # without thread-count variables that other tests' tools may have set
+    # (dask's workers set OMP_NUM_THREADS=1 and the like)
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    result = subprocess.run(
+        [sys.executable, "-c", _HANDBACK_SCRIPT],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    before, other_before, after, other_after = json.loads(result.stdout)
+    if not before or set(before) == {1} or set(other_before) != {1}:
+        pytest.skip("other threads cannot limit this BLAS from 2+ threads here")
+    assert after == before
+    assert set(other_after) == {1}
 
 
 def test_large_networks_keep_the_blas_threads(monkeypatch, two_blas_threads):
