@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -248,35 +249,9 @@ def test_small_networks_train_with_one_blas_thread(monkeypatch, two_blas_threads
     assert [pool["num_threads"] for pool in _blas_pools()] == before
 
 
-def test_fits_in_worker_threads_leave_the_blas_threads_alone(two_blas_threads):
-    """The BLAS pool is process-wide: worker threads' fits neither limit nor
-    restore it (they would race), and leave it as it was."""
-    rng = np.random.default_rng(0)
-    X, y = rng.normal(size=(64, 10)), np.arange(64) % 2
-    seen = []
-    original = skreg._training.train_step
-
-    def recording(*args):
-        seen.append([pool["num_threads"] for pool in _blas_pools()])
-        return original(*args)
-
-    def fit(seed):
-        # tol stops each fit after two epochs, without a ConvergenceWarning
-        # (warning filters are not thread-safe)
-        MLPClassifier(
-            hidden_layer_sizes=(20,), tol=1e9, n_iter_no_change=1, random_state=seed
-        ).fit(X, y)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(skreg._training, "train_step", recording)
-        with ThreadPoolExecutor(2) as pool:
-            list(pool.map(fit, range(4)))
-    assert seen and all(counts == two_blas_threads for counts in seen)
-    assert [pool["num_threads"] for pool in _blas_pools()] == two_blas_threads
-
-
 _HANDBACK_SCRIPT = """
 import json, threading, warnings
+from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 from skreg import MLPClassifier
@@ -294,34 +269,82 @@ def limit_from_another_thread():
     thread.join()
     return seen[0]
 
-before, other_before = counts(), limit_from_another_thread()
+def state():
+    return [counts(), limit_from_another_thread()]
+
+warnings.simplefilter("ignore")
 rng = np.random.default_rng(0)
 X, y = rng.normal(size=(64, 10)), np.arange(64) % 2
-warnings.simplefilter("ignore")
-MLPClassifier(hidden_layer_sizes=(20,), max_iter=2, random_state=0).fit(X, y)
-print(json.dumps([before, other_before, counts(), limit_from_another_thread()]))
+
+def fit(seed):
+    return MLPClassifier(hidden_layer_sizes=(20,), max_iter=2, random_state=seed).fit(
+        X, y
+    )
+
+result = {"before": state()}
+fit(0)
+result["main-thread fit"] = state()
+model = MLPClassifier(hidden_layer_sizes=(20,), random_state=0)
+model.partial_fit(X, y, classes=[0, 1])
+model.partial_fit(X, y)
+result["main-thread partial_fit"] = state()
+with ThreadPoolExecutor(2) as pool:
+    list(pool.map(fit, range(4)))
+result["worker-thread fits"] = state()
+print(json.dumps(result))
 """
 
 
-def test_a_fit_hands_the_blas_back_to_other_threads():
-    """threadpoolctl lets one thread at a time set a process-wide BLAS pool: a
-    main-thread fit must release it, or other threads' limits do nothing. In a
-    fresh process, as this suite's own session-wide limit holds the BLAS."""
+def test_fits_restore_the_blas_and_hand_it_back_to_other_threads():
+    """threadpoolctl lets one thread at a time set a process-wide BLAS pool:
+    after a fit (main thread, partial_fit, or worker threads, which leave it
+    alone) the thread count is as before and other threads can still limit it.
+    In a fresh process: this suite's session-wide limit holds the BLAS."""
     # without thread-count variables that other tests' tools may have set
     # (dask's workers set OMP_NUM_THREADS=1 and the like)
     env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
-    result = subprocess.run(
+    output = subprocess.run(
         [sys.executable, "-c", _HANDBACK_SCRIPT],
         capture_output=True,
         text=True,
         check=True,
         env=env,
-    )
-    before, other_before, after, other_after = json.loads(result.stdout)
+    ).stdout
+    result = json.loads(output)
+    before, other_before = result.pop("before")
     if not before or set(before) == {1} or set(other_before) != {1}:
         pytest.skip("other threads cannot limit this BLAS from 2+ threads here")
-    assert after == before
-    assert set(other_after) == {1}
+    for after, other_after in result.values():
+        assert after == before
+        assert set(other_after) == {1}
+
+
+def test_fits_in_worker_threads_do_not_touch_the_blas_limit(monkeypatch):
+    """Concurrent fits would race on the process-wide setting (each restoring
+    what it saw), so only main-thread fits set it."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(64, 10)), np.arange(64) % 2
+    callers = []
+    original = skreg._training._threadpool_controller
+
+    def recording():
+        callers.append(threading.current_thread())
+        return original()
+
+    monkeypatch.setattr(skreg._training, "_threadpool_controller", recording)
+
+    def fit(seed):
+        # tol stops each fit after two epochs, without a ConvergenceWarning
+        # (warning filters are not thread-safe)
+        MLPClassifier(
+            hidden_layer_sizes=(20,), tol=1e9, n_iter_no_change=1, random_state=seed
+        ).fit(X, y)
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(fit, range(4)))
+    assert callers == []
+    fit(0)
+    assert callers == [threading.main_thread()]
 
 
 def test_large_networks_keep_the_blas_threads(monkeypatch, two_blas_threads):
