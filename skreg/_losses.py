@@ -7,31 +7,23 @@ to ``Z``. Working on ``Z`` rather than on probabilities keeps them finite for
 any logits (log-sum-exp and softplus instead of ``log(p)``).
 """
 
-import functools
-
 import numpy as np
 from scipy.special import expit, log_softmax, softmax
+
+from ._layers import constant_vector
 
 
 def _uniform_weights(weights, n_samples, dtype):
     if weights is not None:
         return weights.astype(dtype, copy=False)
     if n_samples <= _CACHED_WEIGHTS_MAX:  # mini-batches: asked for at every step
-        return _equal_weights(n_samples, np.dtype(dtype))
+        return constant_vector(n_samples, 1.0 / n_samples, np.dtype(dtype))
     return np.full(n_samples, 1.0 / n_samples, dtype=dtype)
 
 
 # Longer weight vectors (full-batch L-BFGS, validation sets) are made afresh
 # rather than kept alive by the cache.
 _CACHED_WEIGHTS_MAX = 4096
-
-
-@functools.lru_cache(maxsize=16)
-def _equal_weights(n_samples, dtype):
-    """A read-only vector of ``n_samples`` weights ``1 / n_samples``."""
-    weights = np.full(n_samples, 1.0 / n_samples, dtype=dtype)
-    weights.flags.writeable = False
-    return weights
 
 
 class Loss:
