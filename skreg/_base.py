@@ -256,6 +256,12 @@ class BaseMLP(BaseEstimator):
                 "non-differentiable L1 term. Use solver='adam' or 'sgd' (which apply "
                 "L1 by a proximal step), or set l1_ratio=0."
             )
+        if self.max_norm is not None:
+            raise ValueError(
+                "solver='lbfgs' cannot apply max_norm, a projection of the weights "
+                "after each mini-batch step. Use solver='adam' or 'sgd', or set "
+                "max_norm=None."
+            )
         stochastic = {
             "dropout": any(architecture["dropout"]),
             "dropconnect": any(architecture["dropconnect"]),
@@ -349,7 +355,13 @@ class BaseMLP(BaseEstimator):
         )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        Y = self._encode_targets(y, first_call=first_call, classes=classes)
+        if not incremental:
+            source = "fit"
+        else:
+            source = "partial_fit" if classes is None else "classes"
+        Y = self._encode_targets(
+            y, first_call=first_call, classes=classes, source=source
+        )
         sample_weight = self._training_weights(X, y, sample_weight)
         dtype = self._training_dtype(X)
         X = as_batches_ready(X, dtype)
@@ -357,7 +369,7 @@ class BaseMLP(BaseEstimator):
 
         rngs = self._random_streams(incremental)
         network = self._network_for_training(
-            X.shape[1], Y.shape[1], dtype, first_call, rngs
+            X.shape[1], Y.shape[1], dtype, architecture, first_call, rngs
         )
         loss = LOSSES[self._loss_name()]()
         penalty = ElasticNet(self.alpha, self.l1_ratio)
@@ -382,6 +394,8 @@ class BaseMLP(BaseEstimator):
                 rngs,
             )
         self._export_network(network)
+        # what predictions are made with, whatever set_params changes later
+        self._fitted_architecture = architecture
         return self
 
     def _training_dtype(self, X):
@@ -435,20 +449,15 @@ class BaseMLP(BaseEstimator):
         )
         return self._rngs
 
-    def _layer_units(self, n_features, n_outputs):
-        return [n_features, *self._hidden_sizes(), n_outputs]
-
-    def _make_network(self, n_features, n_outputs, dtype, **overrides):
-        settings = {**self._architecture(), **overrides}
-        layers = build_layers(self._layer_units(n_features, n_outputs), **settings)
-        return Network(layers, dtype=dtype)
-
-    def _network_for_training(self, n_features, n_outputs, dtype, first_call, rngs):
-        overrides = {}
+    def _network_for_training(
+        self, n_features, n_outputs, dtype, architecture, first_call, rngs
+    ):
+        settings = dict(architecture)
         if self.solver == "lbfgs":
             # full-batch statistics: the running statistics equal the last pass
-            overrides["batch_norm_momentum"] = 1.0
-        network = self._make_network(n_features, n_outputs, dtype, **overrides)
+            settings["batch_norm_momentum"] = 1.0
+        units = [n_features, *self._hidden_sizes(), n_outputs]
+        network = Network(build_layers(units, **settings), dtype=dtype)
         if first_call:
             network.initialize(rngs["init"])
             self._history = History()
@@ -486,12 +495,18 @@ class BaseMLP(BaseEstimator):
             early_stopping=early_stopping,
             verbose=int(self.verbose),
         )
+        _check_batch_norm_rows(network, settings.batch_size, n_train)
         history = self._history
         history.n_iter = 0
         history.no_improvement_count = 0
         history.best_validation_score = -np.inf
         history.best_iteration = None
         history.stop_reason = None
+        if monitor is None:
+            # the validation curves describe the fits that monitored one in a
+            # row; a call without one (partial_fit, say) ends them
+            history.validation_loss_curve.clear()
+            history.validation_scores.clear()
         start = network.snapshot()
         with blas_threads_for(network, settings.batch_size):
             converged = train(
@@ -509,6 +524,8 @@ class BaseMLP(BaseEstimator):
             )
         if history.stop_reason == "diverged":
             self._recover_from_divergence(network, X, start)
+        elif not incremental:
+            _warn_if_blown_up(history.loss_curve[-history.n_iter :], loss, Y)
         if history.best_iteration is not None:
             if settings.restore_best_weights:
                 # best_iteration_ counts in loss_curve_, which warm starts extend
@@ -577,7 +594,9 @@ class BaseMLP(BaseEstimator):
                     reset=False,
                     y_numeric=self._y_numeric,
                 )
-                Y_val = self._encode_targets(y_val, first_call=False, classes=None)
+                Y_val = self._encode_targets(
+                    y_val, first_call=False, classes=None, source="validation"
+                )
                 if sw_val is not None:
                     sw_val = _check_sample_weight(
                         sw_val, X_val, dtype=np.float64, ensure_non_negative=True
@@ -652,6 +671,7 @@ class BaseMLP(BaseEstimator):
         )
 
     def _fit_lbfgs(self, network, loss, penalty, X, Y, sample_weight, first_call):
+        _check_batch_norm_rows(network, X.shape[0], X.shape[0])
         weights = None if sample_weight is None else sample_weight / sample_weight.sum()
         n = network.n_penalized
 
@@ -773,16 +793,19 @@ class BaseMLP(BaseEstimator):
     def _prediction_network(self):
         """A float64 network holding the fitted weights, in prediction mode.
 
-        Predicting in float64 whatever the training dtype keeps predictions
-        independent of how rows are batched by the BLAS.
+        Built from the fitted arrays and the settings of the fit, not from the
+        current parameters, so that ``set_params`` after fitting (as a search
+        does on clones) cannot change or break predictions. Predicting in
+        float64 whatever the training dtype keeps predictions independent of
+        how rows are batched by the BLAS.
         """
         check_is_fitted(self)
-        network = self._make_network(
-            self.n_features_in_,
-            self.n_outputs_,
-            np.float64,
-            batch_norm=[p is not None for p in self.batch_norm_params_],
-        )
+        units = [self.coefs_[0].shape[0], *(coef.shape[1] for coef in self.coefs_)]
+        settings = {
+            **self._fitted_architecture,
+            "batch_norm": [p is not None for p in self.batch_norm_params_],
+        }
+        network = Network(build_layers(units, **settings), dtype=np.float64)
         self._load_fitted_weights(network)
         return network
 
@@ -819,6 +842,49 @@ class BaseMLP(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+# A fit whose last training loss is this many times its lowest one, or that of
+# a network that outputs zeros, has blown up without reaching inf or NaN (say
+# with a learning rate 1e4 times too high, or unscaled inputs).
+_BLOWN_UP_FACTOR = 10.0
+
+
+def _warn_if_blown_up(curve, loss, Y):
+    """Warn when a fit ends far above its lowest loss or the all-zero output's."""
+    if not curve:
+        return
+    last, lowest = curve[-1], min(curve)
+    sample = Y[:10_000]
+    zero_output = loss.value(np.zeros_like(sample), sample)  # > 0 for every loss
+    if lowest > 0 and last > _BLOWN_UP_FACTOR * lowest:
+        what = f"up from {lowest:.4g} earlier in this fit"
+    elif last > _BLOWN_UP_FACTOR * zero_output:
+        what = (
+            f"over {_BLOWN_UP_FACTOR:g} times the {zero_output:.4g} of all-zero outputs"
+        )
+    else:
+        return
+    warnings.warn(
+        f"The training loss ended at {last:.4g}, {what}: training did not "
+        "settle, and the weights of the last epoch are kept. Scale the inputs "
+        "(and, for regression, the targets), lower learning_rate_init, or use "
+        "early_stopping=True to keep the best validation epoch.",
+        RuntimeWarning,
+        stacklevel=4,
+    )
+
+
+def _check_batch_norm_rows(network, batch_size, n_train):
+    """Batch normalization needs batches of 2 rows or more to have statistics."""
+    if network.batch_norm_layers and batch_size < 2:
+        rows = "1 sample" if n_train == 1 else f"n_samples={n_train}"
+        raise ValueError(
+            "batch_norm needs mini-batches of at least 2 rows (one row has no "
+            f"batch variance), but this fit has batch_size={batch_size} with "
+            f"{rows} for training. Use batch_size >= 2 (and at least 2 rows per "
+            "partial_fit call), or batch_norm=False."
+        )
 
 
 def _batch_norm_values(layer):

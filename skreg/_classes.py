@@ -1,6 +1,7 @@
 """MLPClassifier and MLPRegressor: target encoding, loss choice, predictions."""
 
 import warnings
+from numbers import Integral
 
 import numpy as np
 from scipy.special import expit, log_softmax, softmax
@@ -15,6 +16,7 @@ from sklearn.utils.multiclass import (
     type_of_target,
     unique_labels,
 )
+from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseMLP
 from ._layers import Context
@@ -43,8 +45,10 @@ _OBJECTIVE_DOC = r"""
     equivalent to repeated rows. The smooth L2 part enters the gradient; the
     L1 part is applied after each optimizer step as a proximal soft-threshold
     ``w <- sign(w) max(|w| - eta * alpha * l1_ratio, 0)``, where ``eta`` is the
-    step the optimizer just took per unit of gradient (``learning_rate`` for
-    SGD, ``lr_t / (sqrt(v) + epsilon)`` per coordinate for Adam). Weights that
+    step the optimizer takes per unit of a steady gradient
+    (``learning_rate / (1 - momentum)`` for SGD, whose momentum multiplies a
+    steady step by that factor; ``lr_t / (sqrt(v) + epsilon)`` per coordinate
+    for Adam). Weights that
     do not matter therefore become exactly ``0.0``. ``solver='lbfgs'``
     minimizes :math:`J` on the full batch and refuses ``l1_ratio > 0``.
 
@@ -108,7 +112,9 @@ _PARAMETERS_DOC = """
     tol : float, default=1e-4
         Improvement below which an epoch counts as no progress; after
         ``n_iter_no_change`` such epochs training stops. It only decides when
-        patience runs out: the weights kept are those of the best epoch.
+        patience runs out: with early stopping the weights kept are those of
+        the best validation epoch (``restore_best_weights``), otherwise those
+        of the last epoch, as in scikit-learn.
 
     verbose : bool or int, default=False
         Print one line per epoch: training loss, validation loss and score,
@@ -132,7 +138,8 @@ _PARAMETERS_DOC = """
         the weights of the best epoch (``restore_best_weights``). 'auto'
         turns it on when n_samples > 10,000 or when ``X_val`` is passed, as in
         :class:`~sklearn.ensemble.HistGradientBoostingClassifier`. Ignored by
-        lbfgs. Data too small to split raises a ``ValueError`` saying so.
+        lbfgs. When the split would leave fewer than 2 validation rows, a
+        warning says so and the fit runs without early stopping.
 
     scoring : str or callable, default='loss'
         What early stopping monitors: 'loss' (the validation loss, score is
@@ -197,7 +204,8 @@ _PARAMETERS_DOC = """
     max_norm : float or None, default=None
         After each step, rescale each hidden unit's incoming weight vector (a
         column of ``coefs_[i]``, hidden layers) to an L2 norm of at most this
-        (Srivastava et al., 2014). None disables it.
+        (Srivastava et al., 2014). None disables it. Only with 'adam' and
+        'sgd': lbfgs refuses it.
 
     input_noise : float, default=0.0
         Standard deviation of Gaussian noise added to the inputs in training
@@ -227,14 +235,20 @@ _ATTRIBUTES_DOC = """
         The training objective per epoch (per iteration for lbfgs).
 
     validation_loss_curve_ : list of float or None
-        The validation loss per epoch, when a validation set is monitored.
+        The validation loss per epoch, when the last ``fit`` monitored a
+        validation set; None otherwise (``partial_fit`` monitors none). Its
+        entries are the last epochs of ``loss_curve_``: a warm start extends
+        both, after a fit without validation the validation curve starts
+        anew.
 
     validation_scores_ : list of float or None
-        The validation score per epoch (``scoring``; the negative loss for
-        'loss'), when a validation set is monitored.
+        The validation score per epoch (``scoring``; with the default 'loss',
+        the negative validation loss, where scikit-learn's MLP stores accuracy
+        or R^2), aligned as ``validation_loss_curve_``.
 
     best_validation_score_ : float or None
-        The best of ``validation_scores_``.
+        The best validation score of the last ``fit``; None when it monitored
+        no validation set.
 
     best_iteration_ : int or None
         The epoch (1-based, counted in ``loss_curve_``) whose weights were
@@ -320,11 +334,12 @@ class _MCDropoutMixin:
     """Monte Carlo dropout: stochastic forward passes at prediction time."""
 
     def _has_prediction_masks(self):
-        architecture = self._architecture()
+        check_is_fitted(self)
+        architecture = self._fitted_architecture
         return bool(
             any(architecture["dropout"])
             or any(architecture["dropconnect"])
-            or self.input_dropout > 0
+            or architecture["input_dropout"] > 0
         )
 
     def sample_predictions(self, X, n_samples=30, random_state=None):
@@ -350,8 +365,12 @@ class _MCDropoutMixin:
             The passes stacked on a new first axis, each shaped like
             ``predict_proba(X)`` (classifier) or ``predict(X)`` (regressor).
         """
-        if int(n_samples) < 1:
-            raise ValueError(f"n_samples must be >= 1, got {n_samples}.")
+        if not (
+            isinstance(n_samples, Integral)
+            and not isinstance(n_samples, bool)
+            and n_samples >= 1
+        ):
+            raise ValueError(f"n_samples must be an int >= 1, got {n_samples!r}.")
         network = self._prediction_network()
         X = self._validated_input(X)
         seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
@@ -389,8 +408,9 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
 
     Attributes
     ----------
-    classes_ : ndarray or list of ndarray
-        The class labels (one array per output for multilabel targets).
+    classes_ : ndarray of shape (n_classes,)
+        The class labels; for multilabel targets, the indices of the label
+        columns.
 {_ATTRIBUTES_DOC}
     See Also
     --------
@@ -493,11 +513,14 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
 
     # targets -----------------------------------------------------------
 
-    def _encode_targets(self, y, *, first_call, classes):
+    def _encode_targets(self, y, *, first_call, classes, source="fit"):
         check_classification_targets(y)
+        multilabel = type_of_target(y) == "multilabel-indicator"
         if first_call:
             self._label_binarizer = LabelBinarizer()
-            self._label_binarizer.fit(y if classes is None else classes)
+            # indicator columns carry no labels to check: the binarizer learns
+            # their count from y, as scikit-learn's does
+            self._label_binarizer.fit(y if classes is None or multilabel else classes)
             self.classes_ = self._label_binarizer.classes_
             n_classes = len(self.classes_) if y.ndim == 1 else 2
             if n_classes < 2:
@@ -505,15 +528,28 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
                     "MLPClassifier needs samples of at least 2 classes in the data, "
                     f"but the data contains only one class: {self.classes_[0]!r}."
                 )
-        elif type_of_target(y) != "multilabel-indicator":
-            unseen = np.setdiff1d(unique_labels(y), self.classes_)
-            if len(unseen):
-                raise ValueError(
-                    f"y has classes not seen in the first fit: {unseen.tolist()}. "
-                    f"The fitted classes are {self.classes_.tolist()}; pass every "
-                    "class to the first partial_fit call with classes=."
-                )
+        if not multilabel and (classes is not None or not first_call):
+            self._check_known_classes(y, source)
         return self._one_hot(y)
+
+    _UNSEEN_CLASS_HINTS = {
+        "classes": "classes= of the first partial_fit call must list every class "
+        "that may appear in any call",
+        "partial_fit": "pass every class to the first partial_fit call with classes=",
+        "fit": "warm_start=True keeps the classes of the first fit; set "
+        "warm_start=False to fit on new classes",
+        "validation": "y_val may only hold classes that occur in y",
+    }
+
+    def _check_known_classes(self, y, source):
+        unseen = np.setdiff1d(unique_labels(y), self.classes_)
+        if len(unseen):
+            name = "y_val" if source == "validation" else "y"
+            raise ValueError(
+                f"{name} has classes that are not in classes_ "
+                f"{self.classes_.tolist()}: "
+                f"{unseen.tolist()}; {self._UNSEEN_CLASS_HINTS[source]}."
+            )
 
     def _one_hot(self, y):
         """Indicator targets in float32 (0 and 1 are exact in any float dtype).
@@ -806,7 +842,7 @@ class MLPRegressor(RegressorMixin, _MCDropoutMixin, BaseMLP):
         )
         self.loss = loss
 
-    def _encode_targets(self, y, *, first_call, classes):
+    def _encode_targets(self, y, *, first_call, classes, source="fit"):
         if self.loss == "poisson" and np.any(y < 0):
             raise ValueError(
                 "loss='poisson' needs non-negative targets, but y has negative "

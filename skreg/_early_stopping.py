@@ -110,10 +110,12 @@ class ValidationMonitor:
 class NetworkView:
     """A fitted-estimator stand-in around a network being trained.
 
-    scikit-learn scorers call ``predict``, ``predict_proba`` or
-    ``decision_function`` on an estimator; this forwards them to the current
-    network through the estimator's own output decoding, without copying the
-    weights into fitted attributes.
+    scikit-learn scorers call ``predict`` or ``predict_proba`` on an
+    estimator, and custom scorers may call ``score``; this forwards them to
+    the current network through the estimator's own output decoding, without
+    copying the weights into fitted attributes. Like the estimators, it has
+    no ``decision_function``, so that threshold scorers such as ``roc_auc``
+    use ``predict_proba``.
     """
 
     def __init__(self, estimator, network):
@@ -134,8 +136,9 @@ class NetworkView:
     def predict_proba(self, X):
         return self._estimator._proba_from_output(self._output(X))
 
-    def decision_function(self, X):
-        return self._estimator._decision_from_output(self._output(X))
+    def score(self, X, y, sample_weight=None):
+        """The estimator's ``score`` (accuracy or R^2) with the current weights."""
+        return type(self._estimator).score(self, X, y, sample_weight=sample_weight)
 
 
 def make_network_scorer(estimator, scoring, X, y, sample_weight):

@@ -482,7 +482,11 @@ class BatchNorm(Layer):
     Training: ``Y = gamma * (X - mu_B) / sqrt(var_B + eps) + beta`` with the
     (sample-weighted) mean and biased variance of the mini-batch, and the
     running statistics move towards them:
-    ``running = (1 - momentum) * running + momentum * batch``.
+    ``running = (1 - momentum) * running + momentum * batch``. The variance
+    stays the biased one, as in Keras: the paper's ``m / (m - 1)`` correction
+    (its Algorithm 2) changes batches of 100 rows by 1 %, and it would make
+    integer sample weights differ from repeated rows. A batch with a single
+    row (of positive weight) has no variance and leaves them unchanged.
     Prediction: the running statistics replace the batch statistics, so each
     row is transformed on its own.
     """
@@ -547,7 +551,7 @@ class BatchNorm(Layer):
             x_hat *= inv_std
             np.multiply(x_hat, gamma, out=Y)
             Y += beta
-        self._update_running(mean, var)
+        self._update_running(mean, var, w)
 
         def backward(dY):
             grad_gamma, grad_beta = self.grads["gamma"], self.grads["beta"]
@@ -580,7 +584,9 @@ class BatchNorm(Layer):
 
         return Y, backward
 
-    def _update_running(self, mean, var):
+    def _update_running(self, mean, var, w):
+        if float(w @ w) >= 1.0:  # all the weight on one row: no batch variance
+            return
         m = self.momentum
         for key, batch in (("running_mean", mean), ("running_var", var)):
             running = self.state[key]

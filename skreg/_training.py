@@ -4,8 +4,9 @@
 records everything in a :class:`History`; it never raises for those, it stops
 and says why. Whatever stops the loop, the network is left holding finite
 weights: the best validation epoch's when a validation set is monitored; after
-a divergence, those at the start of the epoch with the lowest training loss;
-after Ctrl-C, those of the last completed epoch.
+a divergence, those at the start of the epoch with the lowest training loss
+(unless the best validation epoch's score better); after Ctrl-C, those of the
+last completed epoch.
 """
 
 import functools
@@ -117,22 +118,35 @@ class DivergenceError(FloatingPointError):
     """Raised internally when a batch produces a non-finite loss or weights."""
 
 
-def iterate_batches(rows, n_samples, batch_size, rng=None):
+def iterate_batches(rows, n_samples, bounds, rng=None):
     """Row selections of the mini-batches of one epoch.
 
     ``rows`` (an index array, or None for all ``n_samples`` rows) is the
     training subset; indexing through it lets a validation split be held
-    out without copying X. Without shuffling and subset, batches are slices.
+    out without copying X. ``bounds`` are the batches' ``(start, stop)`` in
+    the (shuffled) order. Without shuffling and subset, batches are slices.
     """
     if rows is None and rng is None:
-        for start in range(0, n_samples, batch_size):
-            yield slice(start, min(start + batch_size, n_samples))
+        for start, stop in bounds:
+            yield slice(start, stop)
         return
     if rows is None:
         rows = np.arange(n_samples)
     order = rows if rng is None else rows[rng.permutation(len(rows))]
-    for start in range(0, len(order), batch_size):
-        yield order[start : start + batch_size]
+    for start, stop in bounds:
+        yield order[start:stop]
+
+
+def batch_bounds(n, batch_size, merge_single=False):
+    """``(start, stop)`` of each mini-batch of ``n`` rows.
+
+    ``merge_single`` joins a last batch of one row to the one before: batch
+    normalization cannot normalize a single row.
+    """
+    starts = list(range(0, n, batch_size))
+    if merge_single and len(starts) > 1 and n - starts[-1] == 1:
+        starts.pop()
+    return list(zip(starts, [*starts[1:], n], strict=True))
 
 
 def _take(A, index, out=None):
@@ -181,14 +195,16 @@ def run_epoch(network, loss, penalty, optimizer, data, settings, rngs):
     order_rng = rngs["shuffle"] if settings.shuffle else None
     hidden_coefs = [layer.params["coef"] for layer in network.dense_layers[:-1]]
     total_loss = total_weight = 0.0
+    merge_single = bool(network.batch_norm_layers)
+    bounds = batch_bounds(data.n_samples, settings.batch_size, merge_single)
+    n_batches = len(bounds)
     # rows of a shuffled batch are gathered into arrays reused by every batch
-    batch_size = min(settings.batch_size, X.shape[0])
+    batch_size = max(stop - start for start, stop in bounds)
     X_batch = None if sp.issparse(X) else np.empty((batch_size, *X.shape[1:]), X.dtype)
     Y_batch = np.empty((batch_size, *Y.shape[1:]), Y.dtype)
-    n_batches = -(-data.n_samples // settings.batch_size)
     # verbose >= 2: about ten progress lines per epoch
     report_every = max(1, n_batches // 10) if settings.verbose > 1 else 0
-    batches = iterate_batches(rows, X.shape[0], settings.batch_size, order_rng)
+    batches = iterate_batches(rows, X.shape[0], bounds, order_rng)
     for number, index in enumerate(batches, start=1):
         result = train_step(
             network,
@@ -229,7 +245,9 @@ def _update_patience(history, settings, value, best_value, *, higher_is_better):
 def _end_of_epoch(network, history, settings, optimizer, validation, best):
     """Record the epoch, track the best state; return a stop reason or None."""
     if validation is not None:
-        val_loss, val_score = validation(network)
+        # exploding weights give an infinite validation loss: never the best
+        with np.errstate(over="ignore", invalid="ignore"):
+            val_loss, val_score = validation(network)
         history.validation_loss_curve.append(val_loss)
         history.validation_scores.append(val_score)
         _update_patience(
@@ -261,13 +279,14 @@ def _end_of_epoch(network, history, settings, optimizer, validation, best):
         f"{what} did not improve more than tol={settings.tol:f} for "
         f"{settings.n_iter_no_change} consecutive epochs."
     )
+    # scikit-learn's rule: divide by 5 and go on, unless the rate is already
+    # at most 1e-6 (so the last epochs may run below it)
     if settings.adaptive_learning_rate and optimizer.learning_rate > 1e-6:
         optimizer.learning_rate /= 5.0
         history.no_improvement_count = 0
         if settings.verbose:
             print(f"{message} Setting learning rate to {optimizer.learning_rate:f}")
-        if optimizer.learning_rate > 1e-6:
-            return None
+        return None
     return message
 
 
@@ -339,13 +358,15 @@ def train(
                     )
             except DivergenceError:
                 network.restore(lowest[1])
+                _choose_by_validation(network, history, validation, best)
                 history.stop_reason = "diverged"
                 warnings.warn(
                     "Training diverged: the loss or the weights became NaN or "
                     f"infinite in epoch {history.n_iter + 1}; the weights at the "
-                    "start of the epoch with the lowest training loss are kept. Lower "
-                    "learning_rate_init, scale the inputs (and, for regression, the "
-                    "targets), or use solver='adam'.",
+                    "start of the epoch with the lowest training loss are kept (or "
+                    "the best validation epoch's, if they score better on the "
+                    "validation set). Lower learning_rate_init, scale the inputs "
+                    "(and, for regression, the targets), or use solver='adam'.",
                     RuntimeWarning,
                     stacklevel=4,
                 )
@@ -382,6 +403,26 @@ def train(
     if best and settings.restore_best_weights:
         network.restore(best["snapshot"])
     return converged
+
+
+def _choose_by_validation(network, history, validation, best):
+    """After a divergence: keep the best validation epoch only if it scores better.
+
+    ``network`` holds the fallback weights (the start of the lowest-loss
+    epoch). A run that diverges from its first epochs may have validated
+    nothing but already-exploding weights, so the fallback is scored on the
+    validation set too, and the best epoch is forgotten when it loses.
+    """
+    if not best or validation is None:
+        return
+    try:
+        with np.errstate(all="ignore"):
+            score = validation(network)[1]
+    except (ValueError, FloatingPointError):  # scorers refuse NaN outputs
+        return
+    if math.isfinite(score) and score > history.best_validation_score:
+        best.clear()
+        history.best_iteration = None
 
 
 def as_batches_ready(X, dtype):

@@ -226,9 +226,22 @@ BAD_INPUTS = [
     ),
     # partial_fit
     pytest.param(
+        lambda: clf().partial_fit(X, Y_CLS + np.arange(40) % 3, classes=[0, 1]),
+        ValueError,
+        "y has classes that are not in classes_ [0, 1]: [2, 3]; classes= of the "
+        "first partial_fit call must list every class",
+        id="first-partial-fit-labels-outside-classes",
+    ),
+    pytest.param(
+        lambda: clf(warm_start=True).fit(X, Y_CLS).fit(X, Y_CLS * 2),
+        ValueError,
+        "y has classes that are not in classes_ [0, 1]: [2]; warm_start=True keeps",
+        id="warm-start-new-class",
+    ),
+    pytest.param(
         _partial_fit_unseen,
         ValueError,
-        "y has classes not seen in the first fit: [5, 6]",
+        "y has classes that are not in classes_ [0, 1]: [5, 6]; pass every class",
         id="unseen-labels-partial-fit",
     ),
     pytest.param(
@@ -282,7 +295,7 @@ BAD_INPUTS = [
     pytest.param(
         lambda: clf().fit(X, Y_CLS, X_val=X, y_val=Y_CLS + 3),
         ValueError,
-        "classes not seen",
+        "y_val has classes that are not in classes_ [0, 1]",
         id="unseen-labels-in-y_val",
     ),
     pytest.param(
@@ -333,6 +346,30 @@ BAD_INPUTS = [
         id="lbfgs-with-dropout",
     ),
     pytest.param(
+        lambda: reg(solver="lbfgs", max_norm=1.0).fit(X, Y_REG),
+        ValueError,
+        "solver='lbfgs' cannot apply max_norm",
+        id="lbfgs-with-max-norm",
+    ),
+    pytest.param(
+        lambda: reg(batch_norm=True, batch_size=1).fit(X, Y_REG),
+        ValueError,
+        "batch_norm needs mini-batches of at least 2 rows",
+        id="batch-norm-with-batch-size-1",
+    ),
+    pytest.param(
+        lambda: reg(batch_norm=True).partial_fit(X[:1], Y_REG[:1]),
+        ValueError,
+        "batch_size=1 with 1 sample for training",
+        id="batch-norm-partial-fit-one-row",
+    ),
+    pytest.param(
+        lambda: reg(batch_norm=True, solver="lbfgs").fit(X[:1], Y_REG[:1]),
+        ValueError,
+        "batch_norm needs mini-batches of at least 2 rows",
+        id="batch-norm-lbfgs-one-row",
+    ),
+    pytest.param(
         lambda: reg(solver="lbfgs", input_noise=0.1).fit(X, Y_REG),
         ValueError,
         "['input_noise']",
@@ -378,8 +415,14 @@ BAD_INPUTS = [
     pytest.param(
         lambda: clf(dropout=0.2).fit(X, Y_CLS).sample_predictions(X, n_samples=0),
         ValueError,
-        "n_samples must be >= 1",
+        "n_samples must be an int >= 1, got 0",
         id="sample-predictions-zero",
+    ),
+    pytest.param(
+        lambda: clf(dropout=0.2).fit(X, Y_CLS).sample_predictions(X, n_samples=2.7),
+        ValueError,
+        "n_samples must be an int >= 1, got 2.7",
+        id="sample-predictions-float",
     ),
 ]
 

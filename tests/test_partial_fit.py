@@ -3,16 +3,21 @@
 The training rows are written to a read-only numpy memmap in a temporary
 directory and streamed in chunks: a StandardScaler is fitted in one pass with
 ``partial_fit``, then the network sees one chunk per ``partial_fit`` call, for
-several epochs. Data: PMLB's ``magic`` (19,020 rows, binary) and
-``537_houses`` (California housing, regression) from ``../shared/data/pmlb``.
+several epochs. Data: 11,000 generated rows with features on very different
+scales and offsets (so that the streamed scaler matters), binary
+(``make_classification``) and nonlinear regression with targets on the scale
+of house prices (``make_friedman1``); and scikit-learn's bundled data sets.
 """
-
-from pathlib import Path
 
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
-from sklearn.datasets import load_breast_cancer, load_wine
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_wine,
+    make_classification,
+    make_friedman1,
+)
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
@@ -20,16 +25,36 @@ from skreg import MLPClassifier, MLPRegressor
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-PMLB = Path(__file__).resolve().parents[2] / "shared" / "data" / "pmlb"
 CHUNK = 2_000
+N_ROWS = 11_000  # 8,800 training rows: four full chunks and a short one
 
 
-def _load_pmlb(name):
-    path = PMLB / name / f"{name}.tsv.gz"
-    if not path.exists():
-        pytest.skip(f"PMLB dataset {name} not found at {path}")
-    data = np.loadtxt(path, delimiter="\t", skiprows=1, dtype=np.float64)
-    return data[:, :-1].astype(np.float32), data[:, -1]
+def _unscaled(X, rng):
+    """X with each column stretched by 1-100 and shifted by up to 500, in float32."""
+    scale = rng.uniform(1, 100, X.shape[1])
+    offset = rng.uniform(-500, 500, X.shape[1])
+    return (X * scale + offset).astype(np.float32)
+
+
+def _binary_data(seed=0):
+    """Binary classification, about 65 / 35, 5 % flipped labels."""
+    X, y = make_classification(
+        n_samples=N_ROWS,
+        n_features=10,
+        n_informative=6,
+        n_redundant=2,
+        weights=[0.65],
+        flip_y=0.05,
+        class_sep=0.8,
+        random_state=seed,
+    )
+    return _unscaled(X, np.random.default_rng(seed)), y.astype(np.float64)
+
+
+def _regression_data(seed=0):
+    """Friedman's nonlinear function of 5 of 8 features, targets ~1e5."""
+    X, y = make_friedman1(n_samples=N_ROWS, n_features=8, noise=1.0, random_state=seed)
+    return _unscaled(X, np.random.default_rng(seed)), 1e4 * y
 
 
 def _to_memmap(X, path):
@@ -57,11 +82,11 @@ def _stream(model, X_disk, y, n_epochs, *, fit_kwargs=None, seed=0):
 
 
 def test_classifier_on_memmap_reaches_fit_accuracy(tmp_path):
-    X, y = _load_pmlb("magic")
+    X, y = _binary_data()
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.2, random_state=0, stratify=y
     )
-    X_disk = _to_memmap(X_train, tmp_path / "magic.f32")
+    X_disk = _to_memmap(X_train, tmp_path / "binary.f32")
     assert isinstance(X_disk, np.memmap) and not X_disk.flags.writeable
 
     params = dict(
@@ -92,12 +117,12 @@ def test_classifier_on_memmap_reaches_fit_accuracy(tmp_path):
 
 
 def test_regressor_on_memmap_reaches_fit_r2(tmp_path):
-    X, y = _load_pmlb("537_houses")
+    X, y = _regression_data()
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.2, random_state=0
     )
-    y_mean, y_std = y_train.mean(), y_train.std()  # house prices ~1e5: scale them
-    X_disk = _to_memmap(X_train, tmp_path / "houses.f32")
+    y_mean, y_std = y_train.mean(), y_train.std()  # targets ~1e5: scale them
+    X_disk = _to_memmap(X_train, tmp_path / "regression.f32")
 
     params = dict(
         hidden_layer_sizes=(32,),
@@ -175,5 +200,5 @@ def test_chunks_missing_classes_need_classes_on_first_call():
     assert model.predict_proba(X).shape == (len(X), 3)
     assert model.score(X, y) > 0.9
     # a class never announced is refused, naming it
-    with pytest.raises(ValueError, match="not seen"):
+    with pytest.raises(ValueError, match=r"not in classes_ \[0, 1, 2\]: \[7\]"):
         model.partial_fit(X[:5], np.full(5, 7))

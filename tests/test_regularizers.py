@@ -276,6 +276,45 @@ def test_fitted_batch_norm_statistics_match_the_training_pre_activations():
     assert_allclose(stats["running_var"], H.var(axis=0), rtol=0.3)
 
 
+def test_a_single_row_leaves_the_running_statistics_unchanged():
+    network, _, norm = _dense_then_batch_norm()
+    X = _shifted_data(n_samples=3)
+    network.forward(X[:2], Context(training=True))  # two rows: they move
+    assert np.all(norm.state["running_var"] != 1.0)
+    before = {key: value.copy() for key, value in norm.state.items()}
+    network.forward(X[:1], Context(training=True))
+    # all the weight on one row is a single row too
+    network.forward(X, Context(training=True, weights=np.array([0.0, 1.0, 0.0])))
+    for key, value in before.items():
+        assert_array_equal(norm.state[key], value)
+
+
+@pytest.mark.parametrize("merge_single", [False, True])
+def test_batch_bounds_join_a_last_single_row_only_when_asked(merge_single):
+    bounds = skreg._training.batch_bounds(401, 200, merge_single)
+    sizes = [stop - start for start, stop in bounds]
+    assert sizes == ([200, 201] if merge_single else [200, 200, 1])
+    assert bounds[0][0] == 0 and bounds[-1][1] == 401
+    # nothing to join: one batch, or a remainder of two rows
+    assert skreg._training.batch_bounds(1, 200, merge_single) == [(0, 1)]
+    assert len(skreg._training.batch_bounds(402, 200, merge_single)) == 3
+
+
+@pytest.mark.usefixtures("_quiet_convergence")
+def test_batch_norm_fit_joins_a_single_row_remainder(monkeypatch):
+    X = _shifted_data(n_samples=121)
+    y = np.sin(X[:, 0]) + X[:, 1]
+    batches = _record(monkeypatch, skreg._training, "iterate_batches")
+    MLPRegressor(hidden_layer_sizes=(4,), batch_size=40, max_iter=2).fit(X, y)
+    reg = MLPRegressor(
+        hidden_layer_sizes=(4,), batch_norm=True, batch_size=40, max_iter=2
+    ).fit(X, y)
+    plain, normed = batches[0], batches[2]
+    assert [len(b) for b in plain] == [40, 40, 40, 1]
+    assert [len(b) for b in normed] == [40, 40, 41]
+    assert np.all(np.isfinite(reg.batch_norm_params_[0]["running_var"]))
+
+
 def test_batch_norm_running_statistics_drive_predictions():
     X, y = _regression()
     X = X * 2.0 + 3.0
@@ -438,7 +477,8 @@ def _record(monkeypatch, module, name):
         result = original(*args, **kwargs)
         if name == "iterate_batches":
             result = list(result)
-            calls.append([np.arange(120)[index].copy() for index in result])
+            rows = np.arange(args[1])  # n_samples
+            calls.append([rows[index].copy() for index in result])
         else:
             calls.append(result)
         return result
@@ -669,8 +709,9 @@ def test_sample_predictions_mean_approaches_prediction_for_small_rates(Estimator
     pred = _output(est, X)
     errors = []
     for rate in (0.4, 0.1, 0.01):
-        # same weights, masks of a different rate (prediction is unchanged)
-        est.set_params(dropout=rate)
+        # same weights, masks of a different rate (prediction is unchanged);
+        # set_params would not do: predictions use the fitted settings
+        est._fitted_architecture["dropout"] = [rate]
         assert_array_equal(_output(est, X), pred)
         mean = est.sample_predictions(X, n_samples=300, random_state=0).mean(axis=0)
         errors.append(np.sqrt(np.mean((mean - pred) ** 2)))

@@ -12,6 +12,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 
+import skreg._base
 import skreg._training
 from skreg import MLPClassifier, MLPRegressor
 from skreg._losses import BinaryLogLoss, MultinomialLogLoss
@@ -81,6 +82,75 @@ def test_diverging_run_stops_warns_and_keeps_finite_weights(params):
     assert _all_finite(model)
     assert np.all(np.isfinite(model.predict(X)))
     assert np.all(np.isfinite(model.predict(X[:7] * 3.0)))
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+@pytest.mark.parametrize(
+    ("learning_rate", "keeps_best_epoch"), [(10.0, False), (1.0, True)]
+)
+def test_divergence_with_early_stopping_keeps_what_validates_better(
+    learning_rate, keeps_best_epoch
+):
+    """The best validation epoch competes with the divergence fallback (the
+    start of the lowest-loss epoch) on the validation set."""
+    X, y, _ = _data()
+    X_val, y_val = X[:40], y[:40]
+    model = MLPRegressor(
+        hidden_layer_sizes=(8,),
+        solver="sgd",
+        learning_rate_init=learning_rate,
+        early_stopping=True,
+        max_iter=50,
+        random_state=0,
+    )
+    with pytest.warns(RuntimeWarning, match="Training diverged"):
+        model.fit(X[40:], y[40:], X_val=X_val, y_val=y_val)
+    kept_loss = 0.5 * np.mean((model.predict(X_val) - y_val) ** 2)
+    best_epoch_loss = min(model.validation_loss_curve_)
+    if keeps_best_epoch:  # here the first epoch validated well
+        assert model.best_iteration_ == 1 + int(np.argmin(model.validation_loss_curve_))
+        assert_allclose(kept_loss, best_epoch_loss, rtol=1e-9)
+    else:  # every epoch's weights were already exploding
+        assert model.best_iteration_ is None
+        assert kept_loss < 1e-2 * best_epoch_loss
+
+
+def test_a_blown_up_but_finite_loss_is_warned_about():
+    X, y, _ = _data()
+    model = MLPRegressor(
+        hidden_layer_sizes=(8,), learning_rate_init=1e4, max_iter=20, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.warns(RuntimeWarning, match="training did not settle"):
+            model.fit(X, 1000 * y)
+    assert np.all(np.isfinite(model.loss_curve_))
+    # a healthy fit of the same data says nothing
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("error", RuntimeWarning)
+        MLPRegressor(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("curve", "fragment"),
+    [
+        ([1.0, 0.5, 6.0], "up from 0.5"),  # rose twelvefold
+        ([-3.0, -4.0, 20.0], "of all-zero outputs"),  # Poisson: negative losses
+        ([1.0, 0.5, 4.9], None),
+        ([-3.0, -4.0, 9.0], None),
+    ],
+)
+def test_blown_up_rule(curve, fragment):
+    # a Poisson loss of all-zero outputs is exactly 1: exp(0) - y * 0
+    loss, Y = skreg._base.LOSSES["poisson"](), np.ones((5, 1))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        skreg._base._warn_if_blown_up(curve, loss, Y)
+    if fragment is None:
+        assert caught == []
+    else:
+        assert len(caught) == 1 and fragment in str(caught[0].message)
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
@@ -180,8 +250,14 @@ def test_keyboard_interrupt_in_first_epoch_leaves_a_usable_model(monkeypatch):
     assert model.loss_curve_ == []
     # the initial weights, as a fit with the same seed draws them
     fresh = MLPClassifier(hidden_layer_sizes=(8,), random_state=0)
-    network = fresh._make_network(X.shape[1], 3, np.float64)
-    network.initialize(fresh._random_streams(incremental=False)["init"])
+    network = fresh._network_for_training(
+        X.shape[1],
+        3,
+        np.float64,
+        fresh._architecture(),
+        first_call=True,
+        rngs=fresh._random_streams(incremental=False),
+    )
     for got, layer in zip(model.coefs_, network.dense_layers, strict=True):
         assert_array_equal(got, layer.params["coef"])
     proba = model.predict_proba(X)
@@ -410,7 +486,9 @@ def test_training_on_huge_inputs_keeps_a_finite_loss():
     model = MLPClassifier(hidden_layer_sizes=(8,), max_iter=10, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(X * 1e4, y)
+        # the loss stays finite but far above that of all-zero outputs: warned
+        with pytest.warns(RuntimeWarning, match="all-zero outputs.*Scale the inputs"):
+            model.fit(X * 1e4, y)
     assert np.all(np.isfinite(model.loss_curve_))
     assert _all_finite(model)
     assert np.all(np.isfinite(model.predict_proba(X * 1e4)))

@@ -1,0 +1,191 @@
+"""What a fitted model holds, and how later calls and set_params change it.
+
+Predictions come from the fitted arrays and the settings of the fit; the
+validation attributes describe the fits that monitored a validation set; the
+early-stopping scorer sees the network being trained through a stand-in that
+answers like the estimator.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from skreg import LossCurveDisplay, MLPClassifier, MLPRegressor
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def _classification(n_classes=2):
+    return make_classification(
+        n_samples=240,
+        n_features=6,
+        n_informative=4,
+        n_classes=n_classes,
+        random_state=0,
+    )
+
+
+def _regression():
+    X, y = make_regression(n_samples=240, n_features=6, noise=5.0, random_state=0)
+    return X, y / np.std(y)
+
+
+# --------------------------------------------------------------------------
+# predictions use the fitted settings
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_set_params_after_fit_does_not_change_predictions(Estimator):
+    X, y = _classification() if Estimator is MLPClassifier else _regression()
+    est = Estimator(
+        hidden_layer_sizes=(8,), dropout=0.2, max_iter=20, random_state=0
+    ).fit(X, y)
+    pred = est.predict(X)
+    samples = est.sample_predictions(X, n_samples=5, random_state=0)
+    # what a search does to a fitted clone: other depth, per-layer lists, activation
+    est.set_params(
+        hidden_layer_sizes=(8, 8),
+        dropout=[0.5, 0.1],
+        dropconnect=[0.0, 0.3, 0.0],
+        input_dropout=0.3,
+        activation="tanh",
+    )
+    assert_array_equal(est.predict(X), pred)
+    assert_array_equal(est.sample_predictions(X, n_samples=5, random_state=0), samples)
+
+
+def test_return_std_follows_the_fitted_dropout():
+    X, y = _regression()
+    plain = MLPRegressor(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(X, y)
+    plain.set_params(dropout=0.5)  # masks at predict time need a fitted dropout
+    with pytest.warns(UserWarning, match="network is deterministic"):
+        _, std = plain.predict(X, return_std=True)
+    assert_array_equal(std, 0.0)
+
+
+# --------------------------------------------------------------------------
+# validation attributes
+
+
+def _fit_quietly(est, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(*args, **kwargs)
+
+
+def test_validation_curves_end_with_a_fit_that_monitors_none():
+    X, y = _classification()
+    X_val, y_val = X[:60], y[:60]
+    est = MLPClassifier(
+        hidden_layer_sizes=(8,), max_iter=3, warm_start=True, random_state=0
+    )
+    _fit_quietly(est, X, y, X_val=X_val, y_val=y_val)
+    assert len(est.validation_scores_) == len(est.loss_curve_) == 3
+    _fit_quietly(est, X, y)  # warm start, no validation set
+    assert len(est.loss_curve_) == 6
+    assert est.validation_scores_ is None
+    assert est.validation_loss_curve_ is None
+    assert est.best_validation_score_ is None
+    # monitored again: the validation curve covers the last epochs only
+    _fit_quietly(est, X, y, X_val=X_val, y_val=y_val)
+    assert len(est.loss_curve_) == 9
+    assert len(est.validation_scores_) == len(est.validation_loss_curve_) == 3
+    assert est.best_validation_score_ == max(est.validation_scores_)
+
+
+def test_partial_fit_after_early_stopping_clears_the_validation_attributes():
+    X, y = _classification()
+    est = MLPClassifier(
+        hidden_layer_sizes=(8,), early_stopping=True, max_iter=5, random_state=0
+    )
+    _fit_quietly(est, X, y)
+    assert est.validation_scores_ is not None and est.best_loss_ is None
+    est.partial_fit(X, y)
+    assert est.validation_scores_ is None
+    assert est.validation_loss_curve_ is None
+    assert est.best_validation_score_ is None
+    assert est.best_loss_ == min(est.loss_curve_)
+
+
+def test_loss_curve_display_aligns_validation_with_the_last_epochs():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    X, y = _classification()
+    est = MLPClassifier(
+        hidden_layer_sizes=(8,), max_iter=4, warm_start=True, random_state=0
+    )
+    _fit_quietly(est, X, y)
+    _fit_quietly(est, X, y, X_val=X[:60], y_val=y[:60])
+    display = LossCurveDisplay.from_estimator(est)
+    epochs = display.lines_["validation_loss"].get_xdata()
+    assert_array_equal(epochs, [5, 6, 7, 8])
+    assert_allclose(
+        display.lines_["validation_loss"].get_ydata(), est.validation_loss_curve_
+    )
+
+
+# --------------------------------------------------------------------------
+# scorers see the network being trained
+
+
+@pytest.mark.parametrize(
+    ("scoring", "metric"),
+    [("roc_auc", roc_auc_score), ("average_precision", average_precision_score)],
+)
+def test_threshold_scorers_score_the_probabilities(scoring, metric):
+    X, y = _classification()
+    X_val, y_val = X[:80], y[:80]
+    # monitored only: the last epoch's score belongs to the final weights
+    est = MLPClassifier(
+        hidden_layer_sizes=(8,),
+        early_stopping=False,
+        scoring=scoring,
+        max_iter=4,
+        random_state=0,
+    )
+    _fit_quietly(est, X[80:], y[80:], X_val=X_val, y_val=y_val)
+    expected = metric(y_val, est.predict_proba(X_val)[:, 1])
+    assert_allclose(est.validation_scores_[-1], expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_a_callable_scorer_can_call_score(Estimator):
+    X, y = _classification() if Estimator is MLPClassifier else _regression()
+    X_val, y_val = X[:80], y[:80]
+    est = Estimator(
+        hidden_layer_sizes=(8,),
+        scoring=lambda estimator, X, y: estimator.score(X, y),
+        max_iter=4,
+        random_state=0,
+    )
+    _fit_quietly(est, X[80:], y[80:], X_val=X_val, y_val=y_val)
+    assert_allclose(est.validation_scores_[-1], est.score(X_val, y_val), rtol=1e-6)
+
+
+# --------------------------------------------------------------------------
+# multilabel partial_fit
+
+
+def test_multilabel_partial_fit_learns_like_fit():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 5))
+    Y = (X[:, :3] + 0.3 * rng.normal(size=(300, 3)) > 0).astype(int)
+    params = dict(hidden_layer_sizes=(16,), random_state=0)
+    est = MLPClassifier(**params)
+    est.partial_fit(X, Y, classes=[0, 1, 2])
+    assert_array_equal(est.classes_, [0, 1, 2])
+    for _ in range(9):
+        est.partial_fit(X, Y)
+    # one epoch per call over the same data: the fit of as many epochs
+    fitted = _fit_quietly(MLPClassifier(**params, max_iter=10), X, Y)
+    for a, b in zip(est.coefs_, fitted.coefs_, strict=True):
+        assert_array_equal(a, b)
+    assert est.predict_proba(X).shape == est.predict(X).shape == (300, 3)
+    assert_array_equal(est.predict(X), fitted.predict(X))
