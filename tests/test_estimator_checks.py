@@ -2,7 +2,8 @@
 
 Expected failures are listed per configuration with the reason; each one is
 due to training randomness the check cannot allow for (or, for float32
-training, to rounding finer than the check's tolerance), never to a
+training, to rounding finer than the check's tolerance, or, for
+loss='poisson', to a check whose data has negative targets), never to a
 deterministic configuration in float64.
 """
 
@@ -32,8 +33,15 @@ FLOAT32 = (
     "float32 training sums the weighted and the repeated rows in a different "
     "order; after 200 epochs predictions agree to ~1e-6, while the check "
     "demands rtol=1e-7, below float32 resolution (whether it trips depends on "
-    "the BLAS). The same configuration in float64 (dtype='auto' on this data) "
-    "passes."
+    "the BLAS; the classifier's dense case does with OpenBLAS 0.3.31, the other three "
+    "float32 cases pass). The same configuration in float64 (dtype='auto' on "
+    "this data) passes; test_float32_sample_weight_equivalence checks float32 "
+    "at its resolution."
+)
+POISSON_MULTIOUTPUT = (
+    "check_regressor_multioutput fits make_regression targets, which are "
+    "negative in part, without applying the positive_only tag that the other "
+    "regression checks honour; loss='poisson' rightly refuses negative targets."
 )
 
 COMMON = [
@@ -51,6 +59,14 @@ COMMON = [
     # Its noisy training loss can meet the default tol-based stop (10 epochs
     # without improvement) before check_regressors_train's R^2 > 0.5: give it 30.
     {"dropconnect": 0.2, "n_iter_no_change": 30},
+]
+# loss='poisson' tags its targets positive_only, so the checks shift y above
+# zero. Adam at the default step needs more than 200 epochs to move the output
+# from exp(0) = 1 to targets up to ~7 (check_regressors_train wants R^2 > 0.5):
+# a larger step (0.01 overshoots on some checks' unscaled random data), or lbfgs.
+POISSON = [
+    {"loss": "poisson", "learning_rate_init": 0.003},
+    {"loss": "poisson", "solver": "lbfgs"},
 ]
 STOCHASTIC = {
     "dropout": ({"dropout": 0.2}, RANDOM_PER_ROW.format("dropout")),
@@ -80,6 +96,8 @@ def _instances():
         for params, _ in STOCHASTIC.values():
             yield Estimator(**params)
         yield Estimator(dtype="float32")
+    for params in POISSON:
+        yield MLPRegressor(**params)
     yield MLPClassifier(class_weight="balanced")
     yield MLPClassifier(class_weight="balanced", solver="lbfgs")
 
@@ -93,6 +111,8 @@ def _expected_failed_checks(estimator):
     for stochastic_params, reason in STOCHASTIC.values():
         if params == stochastic_params:
             return dict.fromkeys(SAMPLE_WEIGHT_CHECKS, reason)
+    if params.get("loss") == "poisson":
+        return {"check_regressor_multioutput": POISSON_MULTIOUTPUT}
     return {}
 
 
@@ -100,9 +120,14 @@ def _expected_failed_checks(estimator):
     list(_instances()), expected_failed_checks=_expected_failed_checks
 )
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_sklearn_compatible_estimator(estimator, check):
-    if estimator.dtype == "float32" and _check_name(check) in SAMPLE_WEIGHT_CHECKS:
-        pytest.skip(FLOAT32 + " test_float32_sample_weight_equivalence replaces it.")
+def test_sklearn_compatible_estimator(estimator, check, request):
+    if (
+        estimator.dtype == "float32"
+        and isinstance(estimator, MLPClassifier)
+        and _check_name(check) == "check_sample_weight_equivalence_on_dense_data"
+    ):
+        # not strict: it passes with some BLAS builds
+        request.applymarker(pytest.mark.xfail(reason=FLOAT32, strict=False))
     check(estimator)
 
 
