@@ -16,7 +16,8 @@ an :class:`~skreg.MLPClassifier` chunk by chunk, and compare it with ``fit`` on
 the same data held in memory.
 
 Run it with ``MPLBACKEND=Agg python examples/partial_fit_memmap.py``; it takes
-about ten seconds.
+a few seconds. It reads ``letter`` from ``../shared/data/pmlb`` beside the
+repository.
 """
 
 # %%
@@ -40,6 +41,8 @@ from sklearn.preprocessing import StandardScaler
 from skreg import MLPClassifier
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "pmlb" / "letter"
+if not (DATA / "letter.tsv.gz").exists():
+    raise SystemExit(f"This example needs PMLB's letter.tsv.gz in {DATA}.")
 frame = pd.read_csv(DATA / "letter.tsv.gz", sep="\t")
 y_all = frame.pop("target").to_numpy()
 X_all = frame.to_numpy(dtype=np.float32)

@@ -1,17 +1,21 @@
 """
-==========================================
-Batch normalization: faster convergence
-==========================================
+==============================================================
+Batch normalization: a deep sigmoid network that trains at all
+==============================================================
 
 Batch normalization (Ioffe & Szegedy, 2015) normalizes each hidden layer's
 pre-activations with the statistics of the mini-batch while training, and
 with running statistics at prediction time. It keeps the scale of the
-activations stable from layer to layer, so a deeper network trains in fewer
-epochs at the same learning rate.
+activations stable from layer to layer, so saturating units stay in their
+sensitive range and gradients reach the lower layers.
 
-Here a four-layer network learns the digits dataset with and without
-``batch_norm=True``; the training loss per epoch (``loss_curve_``) shows the
-difference. Set ``SKREG_EXAMPLE_QUICK=1`` for a seconds-long run.
+Here a six-layer network of logistic (sigmoid) units, as in the paper's MNIST
+experiment, learns the digits dataset with and without ``batch_norm=True``.
+Without it, the gradients vanish and the training loss stays at chance level
+(log 10 = 2.30) for all 40 epochs; with it, the network learns within a few
+epochs. On shallow ReLU networks with Adam the difference is small: batch
+norm is a tool for depth and saturating units. Set ``SKREG_EXAMPLE_QUICK=1``
+for a seconds-long run.
 """
 
 # %%
@@ -45,7 +49,8 @@ epochs = 8 if QUICK else 40
 fig, ax = plt.subplots(figsize=(6, 4))
 for batch_norm in (False, True):
     clf = MLPClassifier(
-        hidden_layer_sizes=(64, 64, 64, 64),
+        hidden_layer_sizes=(64,) * 6,
+        activation="logistic",
         batch_norm=batch_norm,
         learning_rate_init=1e-3,
         max_iter=epochs,
@@ -58,7 +63,7 @@ for batch_norm in (False, True):
 ax.set_xlabel("epoch")
 ax.set_ylabel("training loss")
 ax.set_yscale("log")
-ax.set_title("Batch normalization speeds up training")
+ax.set_title("Six sigmoid layers: only batch norm gets them training")
 ax.legend()
 fig.tight_layout()
 fig.savefig(OUTPUT_DIR / f"{Path(__file__).stem}.png", dpi=100)

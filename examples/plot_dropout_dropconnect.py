@@ -11,7 +11,7 @@ thinned networks and predict with the full, rescaled network.
 A validation curve over the rate shows the usual shape on a small, noisy
 regression problem (the diabetes dataset, 221 training rows, a network of
 two layers of 128 units): without dropping, the network memorizes its
-training rows (a training R^2 near 1) and predicts new patients poorly; as
+training rows (a training R^2 above 0.9) and predicts new patients poorly; as
 the rate grows, the training R^2 falls and the validation R^2 rises until
 the network starts to underfit. Set ``SKREG_EXAMPLE_QUICK=1`` for a
 seconds-long run.

@@ -38,6 +38,8 @@ from sklearn.preprocessing import StandardScaler
 from skreg import LossCurveDisplay, MLPClassifier
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "pmlb" / "spambase"
+if not (DATA / "spambase.tsv.gz").exists():
+    raise SystemExit(f"This example needs PMLB's spambase.tsv.gz in {DATA}.")
 frame = pd.read_csv(DATA / "spambase.tsv.gz", sep="\t")
 y = frame.pop("target").to_numpy()
 X = frame.to_numpy()

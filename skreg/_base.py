@@ -15,7 +15,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import get_scorer_names
 from sklearn.utils import check_random_state, column_or_1d
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
 from ._early_stopping import (
     ValidationMonitor,
@@ -342,6 +342,12 @@ class BaseMLP(BaseEstimator):
     ):
         architecture = self._architecture()
         self._check_solver_compatibility(architecture)
+        if any(architecture["batch_norm"]):  # checked before anything is fitted
+            n_rows = _num_samples(X)
+            batch_size = n_rows
+            if self.solver != "lbfgs" and self.batch_size != "auto":
+                batch_size = min(self.batch_size, n_rows)
+            _check_batch_norm_rows(True, batch_size, n_rows)
         first_call = not (incremental or self.warm_start) or not hasattr(self, "coefs_")
         X, y = validate_data(
             self,
@@ -495,7 +501,10 @@ class BaseMLP(BaseEstimator):
             early_stopping=early_stopping,
             verbose=int(self.verbose),
         )
-        _check_batch_norm_rows(network, settings.batch_size, n_train)
+        # a validation split can leave fewer training rows than checked in _fit
+        _check_batch_norm_rows(
+            bool(network.batch_norm_layers), settings.batch_size, n_train
+        )
         history = self._history
         history.n_iter = 0
         history.no_improvement_count = 0
@@ -503,10 +512,7 @@ class BaseMLP(BaseEstimator):
         history.best_iteration = None
         history.stop_reason = None
         if monitor is None:
-            # the validation curves describe the fits that monitored one in a
-            # row; a call without one (partial_fit, say) ends them
-            history.validation_loss_curve.clear()
-            history.validation_scores.clear()
+            history.end_validation_curves()
         start = network.snapshot()
         with blas_threads_for(network, settings.batch_size):
             converged = train(
@@ -524,8 +530,15 @@ class BaseMLP(BaseEstimator):
             )
         if history.stop_reason == "diverged":
             self._recover_from_divergence(network, X, start)
-        elif not incremental:
-            _warn_if_blown_up(history.loss_curve[-history.n_iter :], loss, Y)
+        elif not (
+            incremental or (settings.restore_best_weights and monitor is not None)
+        ):
+            # the last epoch's weights are kept: say if they are far off
+            penalty_now = penalty.value(network.params[: network.n_penalized])
+            zero_loss = _zero_output_loss(loss, Y, sample_weight)
+            _warn_if_blown_up(
+                history.loss_curve[-history.n_iter :], penalty_now, zero_loss
+            )
         if history.best_iteration is not None:
             if settings.restore_best_weights:
                 # best_iteration_ counts in loss_curve_, which warm starts extend
@@ -671,7 +684,6 @@ class BaseMLP(BaseEstimator):
         )
 
     def _fit_lbfgs(self, network, loss, penalty, X, Y, sample_weight, first_call):
-        _check_batch_norm_rows(network, X.shape[0], X.shape[0])
         weights = None if sample_weight is None else sample_weight / sample_weight.sum()
         n = network.n_penalized
 
@@ -700,6 +712,7 @@ class BaseMLP(BaseEstimator):
         )
         objective(result.x)  # leave the optimum (and its batch statistics) in place
         history = self._history
+        history.end_validation_curves()  # lbfgs monitors no validation set
         history.n_iter = int(result.nit)
         history.t += X.shape[0]
         history.loss_curve.extend(curve or [float(result.fun)])
@@ -756,7 +769,8 @@ class BaseMLP(BaseEstimator):
         )
         self.n_layers_ = len(dense) + 1
         self.n_outputs_ = dense[-1].n_out
-        self.out_activation_ = LOSSES[self._loss_name()].out_activation
+        self._fitted_loss = self._loss_name()
+        self.out_activation_ = LOSSES[self._fitted_loss].out_activation
 
     def _load_fitted_weights(self, network):
         """Copy the fitted attributes into ``network`` (warm start, prediction)."""
@@ -844,24 +858,37 @@ class BaseMLP(BaseEstimator):
         return tags
 
 
-# A fit whose last training loss is this many times its lowest one, or that of
-# a network that outputs zeros, has blown up without reaching inf or NaN (say
-# with a learning rate 1e4 times too high, or unscaled inputs).
+# A fit whose last training objective is this many times its lowest one, or
+# whose data loss is this many times that of a network that outputs zeros, has
+# blown up without reaching inf or NaN (say with a learning rate 1e4 times too
+# high, or unscaled inputs).
 _BLOWN_UP_FACTOR = 10.0
 
 
-def _warn_if_blown_up(curve, loss, Y):
-    """Warn when a fit ends far above its lowest loss or the all-zero output's."""
+def _zero_output_loss(loss, Y, sample_weight, n_rows=10_000):
+    """The data loss of all-zero outputs (> 0 for every loss), on the first rows."""
+    Y = Y[:n_rows]
+    weights = None
+    if sample_weight is not None:
+        weights = sample_weight[:n_rows]
+        if not weights.sum() > 0:
+            return np.inf
+        weights = weights / weights.sum()
+    return loss.value(np.zeros_like(Y), Y, weights)
+
+
+def _warn_if_blown_up(curve, penalty, zero_output_loss):
+    """Warn when a fit's objective ends far above its lowest value, or its data
+    loss (objective minus ``penalty``) far above all-zero outputs' loss."""
     if not curve:
         return
     last, lowest = curve[-1], min(curve)
-    sample = Y[:10_000]
-    zero_output = loss.value(np.zeros_like(sample), sample)  # > 0 for every loss
     if lowest > 0 and last > _BLOWN_UP_FACTOR * lowest:
         what = f"up from {lowest:.4g} earlier in this fit"
-    elif last > _BLOWN_UP_FACTOR * zero_output:
+    elif last - penalty > _BLOWN_UP_FACTOR * zero_output_loss:
         what = (
-            f"over {_BLOWN_UP_FACTOR:g} times the {zero_output:.4g} of all-zero outputs"
+            f"its data term over {_BLOWN_UP_FACTOR:g} times the "
+            f"{zero_output_loss:.4g} of all-zero outputs"
         )
     else:
         return
@@ -875,9 +902,9 @@ def _warn_if_blown_up(curve, loss, Y):
     )
 
 
-def _check_batch_norm_rows(network, batch_size, n_train):
+def _check_batch_norm_rows(batch_norm, batch_size, n_train):
     """Batch normalization needs batches of 2 rows or more to have statistics."""
-    if network.batch_norm_layers and batch_size < 2:
+    if batch_norm and batch_size < 2:
         rows = "1 sample" if n_train == 1 else f"n_samples={n_train}"
         raise ValueError(
             "batch_norm needs mini-batches of at least 2 rows (one row has no "

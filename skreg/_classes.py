@@ -247,8 +247,9 @@ _ATTRIBUTES_DOC = """
         or R^2), aligned as ``validation_loss_curve_``.
 
     best_validation_score_ : float or None
-        The best validation score of the last ``fit``; None when it monitored
-        no validation set.
+        The best validation score of the last ``fit`` (after a divergence,
+        that of the weights kept, when they beat every epoch); None when it
+        monitored no validation set.
 
     best_iteration_ : int or None
         The epoch (1-based, counted in ``loss_curve_``) whose weights were
@@ -607,7 +608,7 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
         tiny = np.finfo(proba.dtype).tiny
         return np.clip(proba, tiny, np.nextafter(proba.dtype.type(1), 0))
 
-    def _decode_output(self, Z):
+    def _decode_output(self, Z, loss_name=None):
         if self._binary():
             Z = Z.ravel()
         # the positive class wins where its logit is positive, i.e. p > 0.5
@@ -853,8 +854,11 @@ class MLPRegressor(RegressorMixin, _MCDropoutMixin, BaseMLP):
     def _loss_name(self):
         return self.loss
 
-    def _decode_output(self, Z):
-        pred = LOSSES[self.loss]().inverse_link(Z)
+    def _decode_output(self, Z, loss_name=None):
+        """Predictions from raw outputs, by the fitted loss's inverse link
+        (``loss_name`` overrides it while a fit runs)."""
+        loss_name = self._fitted_loss if loss_name is None else loss_name
+        pred = LOSSES[loss_name]().inverse_link(Z)
         return pred.ravel() if pred.shape[1] == 1 else pred
 
     _sample_from_output = _decode_output

@@ -131,7 +131,9 @@ class NetworkView:
         return predict_in_chunks(self._network, X)
 
     def predict(self, X):
-        return self._estimator._decode_output(self._output(X))
+        # the loss being trained, not the fitted one of an earlier fit
+        loss_name = self._estimator._loss_name()
+        return self._estimator._decode_output(self._output(X), loss_name=loss_name)
 
     def predict_proba(self, X):
         return self._estimator._proba_from_output(self._output(X))

@@ -40,6 +40,12 @@ class History:
     no_improvement_count: int = 0
     stop_reason: str | None = None
 
+    def end_validation_curves(self):
+        """Forget the validation curves: they describe the fits that monitored a
+        validation set in a row, and a fit without one ends them."""
+        self.validation_loss_curve.clear()
+        self.validation_scores.clear()
+
 
 @dataclass
 class TrainingData:
@@ -423,6 +429,7 @@ def _choose_by_validation(network, history, validation, best):
     if math.isfinite(score) and score > history.best_validation_score:
         best.clear()
         history.best_iteration = None
+        history.best_validation_score = score  # that of the weights kept
 
 
 def as_batches_ready(X, dtype):

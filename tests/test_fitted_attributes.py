@@ -189,3 +189,44 @@ def test_multilabel_partial_fit_learns_like_fit():
         assert_array_equal(a, b)
     assert est.predict_proba(X).shape == est.predict(X).shape == (300, 3)
     assert_array_equal(est.predict(X), fitted.predict(X))
+
+
+def test_set_params_loss_after_fit_does_not_change_predictions():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4))
+    y = rng.poisson(np.exp(0.5 * X[:, 0]))
+    est = MLPRegressor(
+        hidden_layer_sizes=(8,), loss="poisson", max_iter=20, random_state=0
+    ).fit(X, y)
+    pred = est.predict(X)
+    est.set_params(loss="squared_error")
+    assert_array_equal(est.predict(X), pred)
+    assert est.out_activation_ == "exp"
+
+
+def test_lbfgs_warm_start_clears_the_validation_attributes():
+    X, y = _classification()
+    est = MLPClassifier(
+        hidden_layer_sizes=(8,), early_stopping=True, max_iter=5, random_state=0
+    )
+    _fit_quietly(est, X, y)
+    assert est.validation_scores_ is not None
+    est.set_params(warm_start=True, solver="lbfgs", max_iter=5)
+    _fit_quietly(est, X, y)
+    assert est.validation_scores_ is None
+    assert est.validation_loss_curve_ is None
+    assert est.best_validation_score_ is None
+    assert est.best_loss_ == min(est.loss_curve_)
+
+
+def test_a_batch_norm_refusal_leaves_the_fitted_model_alone():
+    X, y = _classification()
+    est = MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    _fit_quietly(est, X, y)
+    pred, curve = est.predict(X), list(est.loss_curve_)
+    est.set_params(batch_norm=True, batch_size=1)
+    with pytest.raises(ValueError, match="batch_norm needs mini-batches"):
+        est.fit(X, y + 5)
+    assert_array_equal(est.classes_, [0, 1])
+    assert_array_equal(est.predict(X), pred)
+    assert est.loss_curve_ == curve

@@ -9,6 +9,7 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
+from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 
@@ -125,32 +126,71 @@ def test_a_blown_up_but_finite_loss_is_warned_about():
         with pytest.warns(RuntimeWarning, match="training did not settle"):
             model.fit(X, 1000 * y)
     assert np.all(np.isfinite(model.loss_curve_))
-    # a healthy fit of the same data says nothing
+
+
+HEALTHY = {
+    "default": (MLPRegressor, dict()),
+    # the penalty (alpha is not divided by n) dominates the objective, while
+    # the data term is near all-zero outputs': the objective alone would warn
+    "strong-alpha": (MLPClassifier, dict(alpha=5.0, hidden_layer_sizes=(100,))),
+    "weighted": (MLPRegressor, dict(sample_weight=True)),
+    "dropout": (MLPRegressor, dict(dropout=0.5)),
+    # the last epoch ends 10x above the lowest, but the best validation
+    # epoch's weights are the ones kept
+    "early-stopping": (
+        MLPRegressor,
+        dict(learning_rate_init=10.0, early_stopping=True),
+    ),
+}
+
+
+@pytest.mark.parametrize(("Estimator", "params"), HEALTHY.values(), ids=HEALTHY.keys())
+def test_healthy_fits_are_not_warned_about(Estimator, params):
+    if Estimator is MLPClassifier:
+        X, y = make_classification(n_samples=300, n_features=20, random_state=0)
+    else:
+        X, y, _ = _data()
+    params = dict(params)
+    weights = np.abs(y) ** 4 if params.pop("sample_weight", False) else None
+    model = Estimator(
+        **{"hidden_layer_sizes": (8,), "max_iter": 30, "random_state": 0, **params}
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        warnings.simplefilter("error", RuntimeWarning)
-        MLPRegressor(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(X, y)
+        warnings.simplefilter("error", RuntimeWarning)  # numpy's overflow too
+        model.fit(X, y, sample_weight=weights)
 
 
 @pytest.mark.parametrize(
-    ("curve", "fragment"),
+    ("curve", "penalty", "fragment"),
     [
-        ([1.0, 0.5, 6.0], "up from 0.5"),  # rose twelvefold
-        ([-3.0, -4.0, 20.0], "of all-zero outputs"),  # Poisson: negative losses
-        ([1.0, 0.5, 4.9], None),
-        ([-3.0, -4.0, 9.0], None),
+        ([1.0, 0.5, 6.0], 0.0, "up from 0.5"),  # rose twelvefold
+        ([1.0, 0.5, 4.9], 0.0, None),
+        # the data term against all-zero outputs' loss of 1 (Poisson losses
+        # can be negative, so only this rule applies to them)
+        ([-3.0, -4.0, 20.0], 0.0, "data term over 10 times"),
+        ([-3.0, -4.0, 9.0], 0.0, None),
+        # a large objective made of penalty is not a blown-up data term
+        ([30.0, 25.0, 20.0], 15.0, None),
+        ([30.0, 25.0, 20.0], 5.0, "data term over 10 times"),
     ],
 )
-def test_blown_up_rule(curve, fragment):
-    # a Poisson loss of all-zero outputs is exactly 1: exp(0) - y * 0
-    loss, Y = skreg._base.LOSSES["poisson"](), np.ones((5, 1))
+def test_blown_up_rule(curve, penalty, fragment):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        skreg._base._warn_if_blown_up(curve, loss, Y)
+        skreg._base._warn_if_blown_up(curve, penalty, zero_output_loss=1.0)
     if fragment is None:
         assert caught == []
     else:
         assert len(caught) == 1 and fragment in str(caught[0].message)
+
+
+def test_zero_output_loss_is_weighted():
+    loss = skreg._base.LOSSES["squared_error"]()  # all-zero outputs: 0.5 * y^2
+    Y = np.array([[1.0], [3.0]])
+    assert skreg._base._zero_output_loss(loss, Y, None) == 0.5 * (0.5 + 4.5)
+    weighted = skreg._base._zero_output_loss(loss, Y, np.array([3.0, 1.0]))
+    assert weighted == 0.75 * 0.5 + 0.25 * 4.5
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
