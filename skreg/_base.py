@@ -306,7 +306,12 @@ class BaseMLP(BaseEstimator):
             A validation set to monitor instead of splitting one off. With
             ``early_stopping=True`` or ``"auto"`` it drives early stopping; with
             ``early_stopping=False`` it is only recorded in
-            ``validation_loss_curve_`` and ``validation_scores_``.
+            ``validation_loss_curve_`` and ``validation_scores_``. Routed
+            through a :class:`~sklearn.pipeline.Pipeline` (metadata routing,
+            ``set_fit_request(X_val=True, y_val=True)``), ``X_val`` reaches
+            the network untransformed unless the pipeline is built with
+            ``transform_input=["X_val"]``, which passes it through the
+            pipeline's transformers as X is.
         y_val : array-like of shape (n_val_samples,) or (n_val_samples, n_outputs), \
                 default=None
             Targets of ``X_val``.

@@ -356,14 +356,17 @@ class _MCDropoutMixin:
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The input data.
         n_samples : int, default=30
-            Number of stochastic passes.
+            Number of stochastic passes (draws, as ``n_samples`` of
+            :meth:`sklearn.gaussian_process.GaussianProcessRegressor.sample_y`;
+            not the number of rows of X).
         random_state : int, RandomState instance or None, default=None
             Seeds the masks.
 
         Returns
         -------
-        samples : ndarray of shape (n_samples, ...)
-            The passes stacked on a new first axis, each shaped like
+        samples : ndarray of shape (n_samples, n_rows, ...)
+            The ``n_samples`` passes over the ``n_rows`` rows of X stacked
+            on a new first axis, each shaped like
             ``predict_proba(X)`` (classifier) or ``predict(X)`` (regressor).
         """
         if not (

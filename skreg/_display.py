@@ -90,8 +90,10 @@ class LossCurveDisplay:
         Name of the validation score, the label of the right y-axis. None
         means the score is the negative loss and is not drawn.
 
-    estimator_name : str, default=None
-        Name of the estimator, used as the title of the plot.
+    name : str, default=None
+        Name of the estimator, shown as the title of the plot (``name`` as
+        in scikit-learn's displays since 1.7, which replaced
+        ``estimator_name``); None shows no title.
 
     xlabel : str, default="Epoch"
         Label of the x-axis ("Iteration" for the lbfgs solver).
@@ -146,7 +148,7 @@ class LossCurveDisplay:
         validation_scores=None,
         best_iteration=None,
         score_name=None,
-        estimator_name=None,
+        name=None,
         xlabel="Epoch",
     ):
         self.loss_curve = loss_curve
@@ -154,7 +156,7 @@ class LossCurveDisplay:
         self.validation_scores = validation_scores
         self.best_iteration = best_iteration
         self.score_name = score_name
-        self.estimator_name = estimator_name
+        self.name = name
         self.xlabel = xlabel
 
     def plot(
@@ -175,7 +177,7 @@ class LossCurveDisplay:
             Axes to draw on. If None, a new figure and axes are created.
 
         name : str, default=None
-            Title of the plot; overrides ``estimator_name``.
+            Title of the plot; overrides the ``name`` of the display.
 
         loss_kw : dict, default=None
             Keyword arguments of ``ax.plot`` for the training objective.
@@ -257,7 +259,7 @@ class LossCurveDisplay:
             handles.append(self.best_iteration_line_)
 
         ax.legend(handles=handles, loc="best")
-        title = name if name is not None else self.estimator_name
+        title = name if name is not None else self.name
         if title is not None:
             ax.set_title(title)
         self.ax_ = ax
@@ -336,7 +338,7 @@ class LossCurveDisplay:
             validation_scores=getattr(final, "validation_scores_", None),
             best_iteration=getattr(final, "best_iteration_", None),
             score_name=score_name,
-            estimator_name=type(final).__name__,
+            name=type(final).__name__,
             xlabel="Iteration"
             if getattr(final, "solver", None) == "lbfgs"
             else "Epoch",

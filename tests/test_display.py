@@ -216,7 +216,7 @@ def test_constructor_and_plot_with_styles():
         validation_scores=[0.8, 0.85, 0.84],
         best_iteration=3,
         score_name="Accuracy",
-        estimator_name="net",
+        name="net",
     )
     assert not hasattr(display, "ax_")  # nothing drawn yet
     fig, (left, right) = plt.subplots(1, 2)
