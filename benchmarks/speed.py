@@ -30,7 +30,7 @@ or BLAS thread start. Contenders:
   numpy float32 with preallocated outputs and nothing else (no activation,
   loss, optimizer, masks);
 - skreg (float32 unless said otherwise), with its optional numba kernels when
-  numba is installed (``skreg[fast]``), and then again without them ("numpy
+  numba is installed (the ``fast`` extra), and then again without them ("numpy
   only", what a plain install runs);
 - scikit-learn's MLPClassifier on float64 and on float32 input;
 - PyTorch (CPU) with its default Adam and with fused Adam, when installed.
@@ -157,7 +157,7 @@ def gemm_pass(batch, weights, acts, grads, deltas, top_delta=None):
 
 @contextmanager
 def numpy_only(active=True):
-    """Train without skreg's optional numba kernels, as without ``skreg[fast]``."""
+    """Train without skreg's optional numba kernels, as without the ``fast`` extra."""
     saved = _kernels._kernels
     if active:
         _kernels._kernels = None
@@ -542,7 +542,7 @@ def kernel_info():
     import numba
 
     return (
-        f"numba {numba.__version__} (skreg[fast]); rows marked '{NUMPY_ONLY}' "
+        f"numba {numba.__version__} (the fast extra); rows marked '{NUMPY_ONLY}' "
         "train without it, as a plain install does"
     )
 

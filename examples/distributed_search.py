@@ -11,7 +11,8 @@ in any process), so scikit-learn's own searches run on a
 Dask backend: no code of skreg's or yours changes, only where joblib sends
 the work.
 
-Install the optional extra with ``pip install "skreg[distributed]"``.
+Install the optional extra with ``pip install ".[distributed]"`` from a
+checkout of skreg.
 
 This example starts a :class:`~distributed.LocalCluster` (two worker
 processes on this machine). To use a real cluster instead, start a scheduler

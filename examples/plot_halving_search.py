@@ -1,7 +1,7 @@
 """
-=====================================================
+========================================================
 Tuning a regularization cocktail with successive halving
-=====================================================
+========================================================
 
 Regularizers combine: a "cocktail" of ElasticNet, dropout, batch norm,
 input noise and early stopping (Kadra et al., 2021) often beats any one of

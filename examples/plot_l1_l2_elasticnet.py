@@ -1,7 +1,7 @@
 """
-=====================================
+=======================================
 L1 vs L2 vs ElasticNet weight penalties
-=====================================
+=======================================
 
 skreg penalizes the weights with the ElasticNet penalty
 ``alpha * (l1_ratio * ||W||_1 + (1 - l1_ratio) / 2 * ||W||_2^2)``.

@@ -290,7 +290,7 @@ _ATTRIBUTES_DOC = """
 _NOTES_DOC = """
     Notes
     -----
-    Speed. With the optional numba kernels installed (``skreg[fast]``),
+    Speed. With the optional numba kernels installed (the ``fast`` extra),
     networks of at least 100,000 parameters run the optimizer step, masks,
     ReLU and batch norm's elementwise work as compiled loops, bit for bit
     equal to the numpy path. Networks whose matrix products in a

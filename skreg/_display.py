@@ -1,8 +1,8 @@
 """LossCurveDisplay: training and validation curves per epoch, in scikit-learn's
 Display style (a constructor holding the data, ``plot``, ``from_estimator``).
 
-matplotlib is an optional dependency (``pip install "skreg[plots]"``): it is
-imported only when something is drawn.
+matplotlib is an optional dependency (the ``plots`` extra, or ``pip install
+matplotlib``): it is imported only when something is drawn.
 """
 
 import numpy as np
@@ -17,7 +17,7 @@ def _import_pyplot(caller_name):
     except ImportError as exc:
         raise ImportError(
             f"{caller_name} requires matplotlib. Install it with "
-            '`pip install matplotlib` or `pip install "skreg[plots]"`.'
+            "`pip install matplotlib` (the `plots` extra of skreg)."
         ) from exc
     return plt
 

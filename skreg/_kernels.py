@@ -1,6 +1,7 @@
 """Optional compiled kernels for the elementwise work of training.
 
-When numba is installed (``pip install "skreg[fast]"``), the whole optimizer
+When numba is installed (the ``fast`` extra: ``pip install ".[fast]"`` from a
+checkout, or ``pip install numba``), the whole optimizer
 step (smooth penalty gradient, SGD or Adam update, L1 proximal step) runs as
 one compiled loop over the flat buffers: one pass over memory, no per-chunk
 Python calls; dropout and DropConnect masks are compared, scaled and applied

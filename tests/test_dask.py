@@ -4,7 +4,7 @@ A real LocalCluster with two worker *processes* is started once for the
 module; scikit-learn's search runs on it through joblib's Dask backend
 (``with joblib.parallel_backend("dask")``), and must give exactly what the
 local search gives. dask[distributed] is an optional extra
-(``pip install "skreg[distributed]"``); the module is skipped without it.
+(``pip install ".[distributed]"``); the module is skipped without it.
 Data: scikit-learn's breast cancer set.
 """
 

@@ -260,7 +260,7 @@ def test_missing_matplotlib_error(data, monkeypatch):
     # a None entry in sys.modules makes "import matplotlib.pyplot" raise ImportError
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
-    with pytest.raises(ImportError, match=r"requires matplotlib.*skreg\[plots\]"):
+    with pytest.raises(ImportError, match=r"requires matplotlib.*the `plots` extra"):
         LossCurveDisplay.from_estimator(clf)
     with pytest.raises(ImportError, match="requires matplotlib"):
         LossCurveDisplay(loss_curve=[1.0]).plot()
