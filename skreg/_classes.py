@@ -47,9 +47,10 @@ _OBJECTIVE_DOC = r"""
     ``w <- sign(w) max(|w| - eta * alpha * l1_ratio, 0)``, where ``eta`` is the
     step the optimizer takes per unit of a steady gradient
     (``learning_rate / (1 - momentum)`` for SGD, whose momentum multiplies a
-    steady step by that factor; ``lr_t / (sqrt(v) + epsilon)`` per coordinate
-    for Adam). Weights that
-    do not matter therefore become exactly ``0.0``. ``solver='lbfgs'``
+    steady step by that factor; for Adam, per coordinate,
+    ``learning_rate_init sqrt(1 - beta_2^t) / (sqrt(v) + epsilon)``, since
+    its biased first moment of a steady gradient is ``(1 - beta_1^t)`` times
+    it). Weights that do not matter therefore become exactly ``0.0``. ``solver='lbfgs'``
     minimizes :math:`J` on the full batch and refuses ``l1_ratio > 0``.
 
     Mapping from scikit-learn: its MLP adds
@@ -110,8 +111,9 @@ _PARAMETERS_DOC = """
         the batch order. Pass an int for reproducible results.
 
     tol : float, default=1e-4
-        Improvement below which an epoch counts as no progress; after
-        ``n_iter_no_change`` such epochs training stops. It only decides when
+        Improvement below which an epoch counts as no progress; when more
+        than ``n_iter_no_change`` such epochs follow the best one, training
+        stops (as in scikit-learn). It only decides when
         patience runs out: with early stopping the weights kept are those of
         the best validation epoch (``restore_best_weights``), otherwise those
         of the last epoch, as in scikit-learn.
@@ -163,7 +165,8 @@ _PARAMETERS_DOC = """
         Adam's numerical-stability constant.
 
     n_iter_no_change : int, default=10
-        Patience: epochs without an improvement of ``tol`` before stopping.
+        Patience: training stops at the ``n_iter_no_change + 1``-th epoch in a
+        row without an improvement of ``tol`` (as in scikit-learn).
 
     max_fun : int, default=15000
         Maximum number of loss evaluations of lbfgs.
@@ -187,6 +190,9 @@ _PARAMETERS_DOC = """
         kept ones scaled by ``1 / (1 - rate)``; prediction uses the expected
         weights, i.e. ``coefs_`` themselves (the paper's mean-network
         inference; its moment-matching sampling at test time is not used).
+        Wan et al. draw a mask per example; one mask per mini-batch (as
+        common implementations do) keeps the layer a single matrix product,
+        at the cost of more correlated noise within a batch.
 
     batch_norm : bool or sequence of bool, default=False
         Batch normalization (Ioffe & Szegedy, 2015) of each hidden layer's
@@ -199,7 +205,8 @@ _PARAMETERS_DOC = """
     batch_norm_momentum : float, default=0.1
         Weight of the current batch in the running statistics,
         ``running = (1 - m) * running + m * batch`` (PyTorch's convention;
-        Keras' ``momentum`` is ``1 - m``), in (0, 1].
+        Keras' ``momentum`` is ``1 - m``), in (0, 1]. Ignored by lbfgs, whose
+        running statistics are those of its last full-batch pass.
 
     max_norm : float or None, default=None
         After each step, rescale each hidden unit's incoming weight vector (a

@@ -194,8 +194,12 @@ class Adam(_FlatOptimizer):
         return self._v * (1 - self.beta_2)
 
     def _lr_t(self):
-        t = self.t
-        return self.learning_rate * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+        return self._steady_step_rate() / (1 - self.beta_1**self.t)
+
+    def _steady_step_rate(self):
+        """``lr_t (1 - b1^t) = lr sqrt(1 - b2^t)``: the step per unit of a steady
+        gradient, times ``sqrt(v) + eps``."""
+        return self.learning_rate * math.sqrt(1 - self.beta_2**self.t)
 
     def _begin_step(self):
         self.t += 1
@@ -204,7 +208,9 @@ class Adam(_FlatOptimizer):
         self._eps_scaled = self.epsilon / root
         # lr_t * m / (sqrt(v) + eps) == scale * m_ / denom_
         self._scale = lr_t * (1 - self.beta_1) / root
-        self._step_scale = lr_t / root
+        # the L1 threshold per unit of alpha * l1_ratio: the step taken per
+        # unit of a steady gradient g, whose biased m is (1 - b1^t) g
+        self._step_scale = self._steady_step_rate() / root
 
     def _update(self, s, p, g, w, denom):
         # denom = (sqrt(v) + eps) / sqrt(1 - beta_2), in a work array
@@ -242,6 +248,7 @@ class Adam(_FlatOptimizer):
         )
 
     def step_size(self, n):
-        """Per-coordinate step of the last update for the first ``n`` coordinates."""
+        """Per-coordinate step of the last update per unit of a steady gradient,
+        ``lr sqrt(1 - b2^t) / (sqrt(v) + eps)``, for the first ``n`` coordinates."""
         v = self._v[:n] * (1 - self.beta_2)
-        return self._lr_t() / (np.sqrt(v) + self.epsilon)
+        return self._steady_step_rate() / (np.sqrt(v) + self.epsilon)

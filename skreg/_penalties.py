@@ -52,9 +52,10 @@ class ElasticNet:
     def prox(self, weights, step_size):
         """Soft-threshold ``weights`` in place by ``step_size * alpha * l1_ratio``.
 
-        ``step_size`` is the optimizer's step for each coordinate: a scalar
-        for SGD, the per-coordinate ``lr_t / (sqrt(v_hat) + eps)`` for Adam, so
-        that the threshold lives in the metric of the step just taken.
+        ``step_size`` is the optimizer's step per unit of a steady gradient: a
+        scalar for SGD (``lr / (1 - momentum)``), the per-coordinate
+        ``lr sqrt(1 - b2^t) / (sqrt(v) + eps)`` for Adam, so that the
+        threshold lives in the metric of the step just taken.
         """
         if not self.l1:
             return

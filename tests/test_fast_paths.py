@@ -46,7 +46,8 @@ def _reference_adam(params, grads_seq, penalty, n_pen, lr, b1, b2, eps):
         lr_t = lr * np.sqrt(1 - b2**t) / (1 - b1**t)
         denom = np.sqrt(v) + eps
         params -= lr_t * m / denom
-        step = lr_t / denom[:n_pen]
+        # the step per unit of a steady gradient g, whose m is (1 - b1^t) g
+        step = lr_t * (1 - b1**t) / denom[:n_pen]
         w = params[:n_pen]
         params[:n_pen] = np.sign(w) * np.maximum(np.abs(w) - step * penalty.l1, 0)
     return params
@@ -122,8 +123,22 @@ def test_adam_step_size_and_moments_keep_their_meaning():
     opt.step(np.zeros(50), g.copy())
     assert_allclose(opt.m, 0.1 * g, rtol=1e-12)
     assert_allclose(opt.v, 0.001 * g * g, rtol=1e-12)
-    lr_t = 0.01 * np.sqrt(1 - 0.999) / (1 - 0.9)
-    assert_allclose(opt.step_size(20), lr_t / (np.sqrt(opt.v[:20]) + 1e-8), rtol=1e-12)
+    steady_rate = 0.01 * np.sqrt(1 - 0.999)  # lr_t (1 - b1^t) at t = 1
+    assert_allclose(
+        opt.step_size(20), steady_rate / (np.sqrt(opt.v[:20]) + 1e-8), rtol=1e-12
+    )
+
+
+def test_adam_step_size_is_the_step_per_unit_of_a_steady_gradient():
+    """The L1 threshold's meaning: under a constant gradient g, every step
+    moves each weight by exactly -step_size * g, from the first step on."""
+    g = np.random.default_rng(2).normal(size=30)
+    opt = Adam(30, np.float64, learning_rate=0.01)
+    params = np.zeros(30)
+    for _ in range(25):
+        before = params.copy()
+        opt.step(params, g.copy())
+        assert_allclose(params - before, -opt.step_size(30) * g, rtol=1e-9)
 
 
 LAYER_CONFIGS = {
