@@ -510,7 +510,8 @@ def markdown_report(table, settings, title, started, elapsed, notes=()):
             "",
         ]
     lines += [
-        f"- Date: {started:%Y-%m-%d %H:%M} UTC; wall time {elapsed / 60:.1f} min",
+        f"- Date: {started:%Y-%m-%d %H:%M} UTC; wall time "
+        + ("of the partial runs" if elapsed is None else f"{elapsed / 60:.1f} min"),
         *notes,
         f"- Machine: {machine_description()} (BLAS limited to 1 thread)",
         f"- Protocol: stratified 60/20/20 train/validation/test splits, "
@@ -754,6 +755,8 @@ def main(argv=None):
     note = f"- Tuning time summed over all {len(records)} records: {tuning:.1f} min"
     if args.merge:
         note += f" (merged from the partial runs {', '.join(args.merge)})"
+    if args.merge:
+        elapsed = None  # the merge itself runs nothing: the time is the parts'
     report = markdown_report(table, settings, title, started, elapsed, [note])
     (RESULTS_DIR / f"{name}.md").write_text(report)
     plot_report(table, RESULTS_DIR / f"{name}.png", title)
