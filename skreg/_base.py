@@ -352,7 +352,7 @@ class BaseMLP(BaseEstimator):
             batch_size = n_rows
             if self.solver != "lbfgs" and self.batch_size != "auto":
                 batch_size = min(self.batch_size, n_rows)
-            _check_batch_norm_rows(True, batch_size, n_rows)
+            _check_batch_norm_rows(batch_size, n_rows)
         first_call = not (incremental or self.warm_start) or not hasattr(self, "coefs_")
         X, y = validate_data(
             self,
@@ -506,10 +506,6 @@ class BaseMLP(BaseEstimator):
             early_stopping=early_stopping,
             verbose=int(self.verbose),
         )
-        # a validation split can leave fewer training rows than checked in _fit
-        _check_batch_norm_rows(
-            bool(network.batch_norm_layers), settings.batch_size, n_train
-        )
         history = self._history
         history.n_iter = 0
         history.no_improvement_count = 0
@@ -541,9 +537,8 @@ class BaseMLP(BaseEstimator):
             # the last epoch's weights are kept: say if they are far off
             penalty_now = penalty.value(network.params[: network.n_penalized])
             zero_loss = _zero_output_loss(loss, Y, sample_weight)
-            _warn_if_blown_up(
-                history.loss_curve[-history.n_iter :], penalty_now, zero_loss
-            )
+            this_fit = history.loss_curve[len(history.loss_curve) - history.n_iter :]
+            _warn_if_blown_up(this_fit, penalty_now, zero_loss)
         if history.best_iteration is not None:
             if settings.restore_best_weights:
                 # best_iteration_ counts in loss_curve_, which warm starts extend
@@ -762,8 +757,10 @@ class BaseMLP(BaseEstimator):
             list(history.validation_loss_curve) if monitored else None
         )
         self.validation_scores_ = list(history.validation_scores) if monitored else None
+        best_score = history.best_validation_score
+        # None also when this fit validated no epoch (diverged in its first)
         self.best_validation_score_ = (
-            history.best_validation_score if monitored else None
+            best_score if monitored and np.isfinite(best_score) else None
         )
         kept = (
             history.best_iteration if monitored and self.restore_best_weights else None
@@ -871,11 +868,13 @@ _BLOWN_UP_FACTOR = 10.0
 
 
 def _zero_output_loss(loss, Y, sample_weight, n_rows=10_000):
-    """The data loss of all-zero outputs (> 0 for every loss), on the first rows."""
-    Y = Y[:n_rows]
+    """The data loss of all-zero outputs (> 0 for every loss), on at most
+    ``n_rows`` evenly spaced rows (data sorted by target stays represented)."""
+    rows = slice(None, None, -(-len(Y) // n_rows))
+    Y = Y[rows]
     weights = None
     if sample_weight is not None:
-        weights = sample_weight[:n_rows]
+        weights = sample_weight[rows]
         if not weights.sum() > 0:
             return np.inf
         weights = weights / weights.sum()
@@ -907,9 +906,13 @@ def _warn_if_blown_up(curve, penalty, zero_output_loss):
     )
 
 
-def _check_batch_norm_rows(batch_norm, batch_size, n_train):
-    """Batch normalization needs batches of 2 rows or more to have statistics."""
-    if batch_norm and batch_size < 2:
+def _check_batch_norm_rows(batch_size, n_train):
+    """Batch normalization needs batches of 2 rows or more to have statistics.
+
+    A validation split keeps at least 2 training rows (``split_validation``),
+    so checking the whole data before the split is enough.
+    """
+    if batch_size < 2:
         rows = "1 sample" if n_train == 1 else f"n_samples={n_train}"
         raise ValueError(
             "batch_norm needs mini-batches of at least 2 rows (one row has no "

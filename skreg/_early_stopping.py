@@ -16,19 +16,19 @@ from sklearn.model_selection import train_test_split
 def split_validation(n_samples, fraction, rng, stratify=None):
     """Indices ``(train, validation)`` of a split, or None if too small to use.
 
-    A split whose validation side would have fewer than 2 rows (or whose
-    training side would be empty) is refused with a warning, and training
-    goes on without early stopping. Stratifies on ``stratify`` (class labels)
-    only when every class can appear on both sides.
+    A split that would leave fewer than 2 rows on either side is refused
+    with a warning, and training goes on without early stopping. Stratifies
+    on ``stratify`` (class labels) only when every class can appear on both
+    sides.
     """
     n_val = int(np.ceil(fraction * n_samples))
-    if n_val < 2 or n_samples - n_val < 1:
+    if n_val < 2 or n_samples - n_val < 2:
         warnings.warn(
             f"early_stopping is turned off for this fit: validation_fraction="
-            f"{fraction} of {n_samples} samples gives {n_val} validation samples, "
-            "and early stopping needs at least 2 (and a training set). Increase "
-            "validation_fraction, pass X_val and y_val to fit, or set "
-            "early_stopping=False.",
+            f"{fraction} of {n_samples} samples gives {n_val} validation and "
+            f"{n_samples - n_val} training samples, and early stopping needs at "
+            "least 2 of each. Change validation_fraction, pass X_val and y_val "
+            "to fit, or set early_stopping=False.",
             UserWarning,
             stacklevel=5,
         )

@@ -3,10 +3,10 @@
 ``train`` runs epochs until ``max_iter``, patience, divergence or Ctrl-C, and
 records everything in a :class:`History`; it never raises for those, it stops
 and says why. Whatever stops the loop, the network is left holding finite
-weights: the best validation epoch's when a validation set is monitored; after
-a divergence, those at the start of the epoch with the lowest training loss
-(unless the best validation epoch's score better); after Ctrl-C, those of the
-last completed epoch.
+weights: the best validation epoch's when early stopping restores it; after a
+divergence, those at the start of the epoch with the lowest training loss
+(unless early stopping restores the best validation epoch and it scores
+better); after Ctrl-C, those of the last completed epoch.
 """
 
 import functools
@@ -256,13 +256,14 @@ def _end_of_epoch(network, history, settings, optimizer, validation, best):
             val_loss, val_score = validation(network)
         history.validation_loss_curve.append(val_loss)
         history.validation_scores.append(val_score)
-        _update_patience(
-            history,
-            settings,
-            val_score,
-            history.best_validation_score,
-            higher_is_better=True,
-        )
+        if settings.early_stopping:  # else only recorded: patience is the loss's
+            _update_patience(
+                history,
+                settings,
+                val_score,
+                history.best_validation_score,
+                higher_is_better=True,
+            )
         if val_score > history.best_validation_score or history.best_iteration is None:
             history.best_validation_score = val_score
             history.best_iteration = history.n_iter
@@ -369,10 +370,11 @@ def train(
                 warnings.warn(
                     "Training diverged: the loss or the weights became NaN or "
                     f"infinite in epoch {history.n_iter + 1}; the weights at the "
-                    "start of the epoch with the lowest training loss are kept (or "
-                    "the best validation epoch's, if they score better on the "
-                    "validation set). Lower learning_rate_init, scale the inputs "
-                    "(and, for regression, the targets), or use solver='adam'.",
+                    "start of the epoch with the lowest training loss are kept (or, "
+                    "when early stopping restores the best validation epoch, that "
+                    "epoch's if it scores better). Lower learning_rate_init, scale "
+                    "the inputs (and, for regression, the targets), or use "
+                    "solver='adam'.",
                     RuntimeWarning,
                     stacklevel=4,
                 )

@@ -230,3 +230,39 @@ def test_a_batch_norm_refusal_leaves_the_fitted_model_alone():
     assert_array_equal(est.classes_, [0, 1])
     assert_array_equal(est.predict(X), pred)
     assert est.loss_curve_ == curve
+
+
+def test_x_val_without_early_stopping_does_not_change_training():
+    """X_val is only recorded then: patience runs on the training loss alone."""
+    X, y = _regression()
+    params = dict(hidden_layer_sizes=(8,), tol=1e-2, n_iter_no_change=3)
+    plain = _fit_quietly(MLPRegressor(**params, random_state=0), X, y)
+    monitored = _fit_quietly(
+        MLPRegressor(**params, early_stopping=False, random_state=0),
+        X,
+        y,
+        X_val=X[:50],
+        y_val=y[:50],
+    )
+    assert plain.n_iter_ < plain.max_iter  # stopped by patience
+    assert monitored.n_iter_ == plain.n_iter_
+    assert monitored.loss_curve_ == plain.loss_curve_
+    assert len(monitored.validation_scores_) == monitored.n_iter_
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_warm_start_that_diverges_at_once_reports_no_best_score():
+    X, y = _regression()
+    est = MLPRegressor(
+        hidden_layer_sizes=(8,),
+        solver="sgd",
+        batch_size=10,  # many steps per epoch: inf within the first
+        max_iter=3,
+        warm_start=True,
+        random_state=0,
+    )
+    _fit_quietly(est, X, y, X_val=X[:50], y_val=y[:50])
+    est.set_params(learning_rate_init=1e6)
+    _fit_quietly(est, X, 1e6 * y, X_val=X[:50], y_val=1e6 * y[:50])
+    assert est.n_iter_ == 0  # diverged in its first epoch
+    assert est.best_validation_score_ is None

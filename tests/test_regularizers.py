@@ -300,7 +300,6 @@ def test_batch_bounds_join_a_last_single_row_only_when_asked(merge_single):
     assert len(skreg._training.batch_bounds(402, 200, merge_single)) == 3
 
 
-@pytest.mark.usefixtures("_quiet_convergence")
 def test_batch_norm_fit_joins_a_single_row_remainder(monkeypatch):
     X = _shifted_data(n_samples=121)
     y = np.sin(X[:, 0]) + X[:, 1]
@@ -647,6 +646,24 @@ def test_early_stopping_on_too_small_data_says_so():
         clf.fit(X, y)
     assert clf.validation_scores_ is None and clf.best_iteration_ is None
     assert clf.t_ == clf.n_iter_ * len(X)
+
+
+def test_early_stopping_keeps_at_least_two_training_rows():
+    """A split leaving one training row is refused, so batch norm (which needs
+    two rows per batch) can train on what the split would have left."""
+    X, y = _regression(n_samples=3)
+    reg = MLPRegressor(
+        hidden_layer_sizes=(4,),
+        batch_norm=True,
+        early_stopping=True,
+        validation_fraction=0.5,  # 2 validation rows, 1 training row
+        max_iter=2,
+        random_state=0,
+    )
+    with pytest.warns(UserWarning, match="2 validation and 1 training samples"):
+        reg.fit(X, y)
+    assert reg.validation_scores_ is None
+    assert reg.t_ == reg.n_iter_ * len(X)
 
 
 @pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])

@@ -185,6 +185,15 @@ def test_blown_up_rule(curve, penalty, fragment):
         assert len(caught) == 1 and fragment in str(caught[0].message)
 
 
+def test_zero_output_loss_samples_rows_evenly():
+    # targets sorted: the first rows alone would give a baseline of 0
+    loss = skreg._base.LOSSES["squared_error"]()
+    Y = np.repeat([0.0, 10.0], 50)[:, None]
+    full = skreg._base._zero_output_loss(loss, Y, None)
+    assert full == 25.0
+    assert skreg._base._zero_output_loss(loss, Y, None, n_rows=10) == full
+
+
 def test_zero_output_loss_is_weighted():
     loss = skreg._base.LOSSES["squared_error"]()  # all-zero outputs: 0.5 * y^2
     Y = np.array([[1.0], [3.0]])
