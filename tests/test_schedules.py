@@ -103,22 +103,26 @@ def _adaptive_schedule(losses, learning_rate_init, tol, n_iter_no_change):
 # patience
 
 
-@pytest.mark.parametrize("n_iter_no_change", [2, 5])
-def test_early_stopping_stops_n_iter_no_change_plus_one_epochs_after_the_best(
-    n_iter_no_change,
-):
-    # noisy data and a large step: the validation loss turns up after a few
-    # epochs and stays above its best
+def _early_stopped(tol, n_iter_no_change):
+    """A regressor early-stopped on noisy data with a large step, where the
+    validation loss turns up after a few epochs and stays above its best."""
     X, y = make_regression(n_samples=150, n_features=8, noise=30, random_state=0)
-    reg = MLPRegressor(
+    return MLPRegressor(
         hidden_layer_sizes=(32,),
         early_stopping=True,
-        tol=0.0,
+        tol=tol,
         n_iter_no_change=n_iter_no_change,
         learning_rate_init=0.01,
         max_iter=500,
         random_state=0,
     ).fit(X, y / y.std())
+
+
+@pytest.mark.parametrize("n_iter_no_change", [2, 5])
+def test_early_stopping_stops_n_iter_no_change_plus_one_epochs_after_the_best(
+    n_iter_no_change,
+):
+    reg = _early_stopped(tol=0.0, n_iter_no_change=n_iter_no_change)
     scores = np.asarray(reg.validation_scores_)
     assert reg.n_iter_ < reg.max_iter and len(scores) == reg.n_iter_
     # the best epoch (1-based) is the argmax, and no later epoch ties it
@@ -132,16 +136,7 @@ def test_early_stopping_stops_n_iter_no_change_plus_one_epochs_after_the_best(
 
 
 def test_early_stopping_counts_improvements_smaller_than_tol_as_none():
-    X, y = make_regression(n_samples=150, n_features=8, noise=30, random_state=0)
-    reg = MLPRegressor(
-        hidden_layer_sizes=(32,),
-        early_stopping=True,
-        tol=0.02,
-        n_iter_no_change=3,
-        learning_rate_init=0.01,
-        max_iter=500,
-        random_state=0,
-    ).fit(X, y / y.std())
+    reg = _early_stopped(tol=0.02, n_iter_no_change=3)
     scores = reg.validation_scores_
     assert reg.n_iter_ < reg.max_iter
     assert reg.n_iter_ == _patience_stop(scores, 0.02, 3, higher_is_better=True)
@@ -196,25 +191,22 @@ def test_training_loss_patience_resets_on_improvement_and_respects_tol(monkeypat
 @pytest.mark.parametrize("power_t", [0.5, 0.25])
 def test_invscaling_rate_follows_samples_seen(monkeypatch, power_t):
     rates = _record_epochs(monkeypatch)
-    X, y = _data()
     learning_rate_init = 0.05
-    reg = MLPRegressor(
-        hidden_layer_sizes=(4,),
+    reg = _fit_small(
         solver="sgd",
         learning_rate="invscaling",
         learning_rate_init=learning_rate_init,
         power_t=power_t,
         batch_size=16,
-        early_stopping=False,
         max_iter=6,
         n_iter_no_change=100,
-        random_state=0,
-    ).fit(X, y)
+    )
+    n_samples = len(_data()[0])
     assert reg.n_iter_ == len(rates) == 6
-    assert reg.t_ == 6 * len(X)
+    assert reg.t_ == 6 * n_samples
     # epoch k runs with the rate set after epoch k - 1, when
     # t = (k - 1) * n_samples samples had been seen (epoch 1: the initial rate)
-    t = np.arange(6) * len(X)
+    t = np.arange(6) * n_samples
     assert_allclose(rates, learning_rate_init / (t + 1) ** power_t, rtol=1e-12)
 
 
