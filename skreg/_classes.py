@@ -113,10 +113,10 @@ _PARAMETERS_DOC = """
     tol : float, default=1e-4
         Improvement below which an epoch counts as no progress; when more
         than ``n_iter_no_change`` such epochs follow the best one, training
-        stops (as in scikit-learn). It only decides when
-        patience runs out: with early stopping the weights kept are those of
-        the best validation epoch (``restore_best_weights``), otherwise those
-        of the last epoch, as in scikit-learn.
+        stops. It only decides when patience runs out: with early stopping
+        the weights kept are those of the best validation epoch
+        (``restore_best_weights``), otherwise those of the last epoch, as in
+        scikit-learn.
 
     verbose : bool or int, default=False
         Print one line per epoch: training loss, validation loss and score,
@@ -140,8 +140,8 @@ _PARAMETERS_DOC = """
         the weights of the best epoch (``restore_best_weights``). 'auto'
         turns it on when n_samples > 10,000 or when ``X_val`` is passed, as in
         :class:`~sklearn.ensemble.HistGradientBoostingClassifier`. Ignored by
-        lbfgs. When the split would leave fewer than 2 validation rows, a
-        warning says so and the fit runs without early stopping.
+        lbfgs. When the split would leave fewer than 2 rows on either side,
+        a warning says so and the fit runs without early stopping.
 
     scoring : str or callable, default='loss'
         What early stopping monitors: 'loss' (the validation loss, score is
