@@ -5,7 +5,8 @@ build network -> train -> set fitted attributes. Target encoding, the loss
 and the decoding of outputs belong to the two estimators in ``_classes``.
 """
 
-import warnings
+import copy
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -22,6 +23,7 @@ from ._early_stopping import (
     make_network_scorer,
     predict_in_chunks,
     split_validation,
+    warn_if_unlike_training,
 )
 from ._layers import Context
 from ._losses import LOSSES
@@ -36,6 +38,7 @@ from ._training import (
     blas_threads_for,
     train,
 )
+from ._warnings import warn
 from .utils._sklearn_compat import (
     Interval,
     InvalidParameterError,
@@ -47,6 +50,16 @@ from .utils._sklearn_compat import (
 
 _RATE = Interval(Real, 0, 1, closed="left")
 _RATE_TEXT = "a float in the range [0.0, 1.0)"
+
+_X_VAL_HINT = (
+    "In a Pipeline, X_val reaches the network untransformed unless the pipeline "
+    "is built with transform_input=['X_val'] (with metadata routing enabled); "
+    "otherwise transform X_val as the training data is."
+)
+_Y_VAL_HINT = (
+    "With TransformedTargetRegressor or scaled targets, y_val needs the same "
+    "transformation as y."
+)
 
 # Below this many rows "auto" leaves early stopping off (HistGradientBoosting's rule).
 _AUTO_EARLY_STOPPING_MIN_SAMPLES = 10_000
@@ -114,7 +127,7 @@ class BaseMLP(BaseEstimator):
         "nesterovs_momentum": ["boolean"],
         "early_stopping": ["boolean", StrOptions({"auto"})],
         "scoring": [StrOptions({"loss", *get_scorer_names()}), callable],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "restore_best_weights": ["boolean"],
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
@@ -327,13 +340,29 @@ class BaseMLP(BaseEstimator):
             raise ValueError("X_val and y_val must be passed together.")
         if sample_weight_val is not None and X_val is None:
             raise ValueError("sample_weight_val needs X_val and y_val.")
-        return self._fit(
-            X,
-            y,
-            sample_weight,
-            validation=(X_val, y_val, sample_weight_val),
-            incremental=False,
-        )
+        with self._restored_on_error():
+            return self._fit(
+                X,
+                y,
+                sample_weight,
+                validation=(X_val, y_val, sample_weight_val),
+                incremental=False,
+            )
+
+    @contextmanager
+    def _restored_on_error(self):
+        """Leave the estimator as it was if the block raises: a refit refused
+        for bad data keeps the earlier model whole."""
+        before = dict(vars(self))
+        for name in ("_history", "_rngs"):  # updated in place while training
+            if name in before:
+                before[name] = copy.deepcopy(before[name])
+        try:
+            yield
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
 
     def _fit(
         self,
@@ -386,11 +415,10 @@ class BaseMLP(BaseEstimator):
         penalty = ElasticNet(self.alpha, self.l1_ratio)
         if self.solver == "lbfgs":
             if validation[0] is not None:
-                warnings.warn(
+                warn(
                     "solver='lbfgs' does not monitor a validation set: X_val and "
                     "y_val are ignored. Use solver='adam' or 'sgd' to monitor them.",
                     UserWarning,
-                    stacklevel=3,
                 )
             self._fit_lbfgs(network, loss, penalty, X, Y, sample_weight, first_call)
         else:
@@ -429,6 +457,11 @@ class BaseMLP(BaseEstimator):
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
         sample_weight = self._apply_class_weight(sample_weight, y)
+        if not np.all(np.isfinite(sample_weight)):
+            raise ValueError(
+                "class_weight gives some samples a NaN or infinite weight: class "
+                "weights must be finite numbers >= 0."
+            )
         if np.any(sample_weight < 0):
             raise ValueError(
                 "class_weight gives some samples a negative weight: class weights "
@@ -547,11 +580,10 @@ class BaseMLP(BaseEstimator):
                 # monitored only (X_val without early stopping): the last epoch is kept
                 history.best_iteration = None
         if not converged and not incremental and history.stop_reason is None:
-            warnings.warn(
+            warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
                 "and the optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=2,
             )
 
     def _recover_from_divergence(self, network, X, start):
@@ -569,22 +601,21 @@ class BaseMLP(BaseEstimator):
             finite = np.all(np.isfinite(predict_in_chunks(network, X[:n_check])))
         if not finite:
             network.restore(start)
-            warnings.warn(
+            warn(
                 "The weights of the last finite epoch still give infinite or NaN "
                 "outputs, so the weights this fit started from are kept. Lower "
                 "learning_rate_init, scale the inputs (and, for regression, the "
                 "targets), or use solver='adam'.",
                 RuntimeWarning,
-                stacklevel=4,
             )
 
     def _early_stopping_on(self, n_samples, validation, incremental):
         if incremental:
             return False  # one epoch over a chunk: nothing to stop
         if self.early_stopping == "auto":
-            return (
-                validation[0] is not None
-                or n_samples > _AUTO_EARLY_STOPPING_MIN_SAMPLES
+            return validation[0] is not None or (
+                n_samples > _AUTO_EARLY_STOPPING_MIN_SAMPLES
+                and self.validation_fraction > 0
             )
         return bool(self.early_stopping)
 
@@ -607,6 +638,7 @@ class BaseMLP(BaseEstimator):
                     reset=False,
                     y_numeric=self._y_numeric,
                 )
+                y_val = _same_outputs_as(y_val, y)
                 Y_val = self._encode_targets(
                     y_val, first_call=False, classes=None, source="validation"
                 )
@@ -620,6 +652,9 @@ class BaseMLP(BaseEstimator):
                     f"Invalid validation set (X_val, y_val, sample_weight_val): {exc}"
                 ) from exc
             X_val = as_batches_ready(X_val, network.dtype)
+            warn_if_unlike_training(X, X_val, "X_val", _X_VAL_HINT)
+            if self._y_numeric:
+                warn_if_unlike_training(Y, Y_val, "y_val", _Y_VAL_HINT)
         elif early_stopping:
             stratify = y if self._stratify_split(y) else None
             split = split_validation(
@@ -631,13 +666,12 @@ class BaseMLP(BaseEstimator):
             if sample_weight is not None and not (
                 sample_weight[rows].sum() > 0 and sample_weight[val_rows].sum() > 0
             ):
-                warnings.warn(
+                warn(
                     "early_stopping is turned off for this fit: the validation split "
                     "leaves all the positive sample weights on one side. Pass "
                     "X_val, y_val (and sample_weight_val) to fit, or set "
                     "early_stopping=False.",
                     UserWarning,
-                    stacklevel=4,
                 )
                 return None, None
             X_val, Y_val, y_val = X[val_rows], Y[val_rows], y[val_rows]
@@ -648,6 +682,7 @@ class BaseMLP(BaseEstimator):
         scorer = None
         if self.scoring != "loss":
             scorer = make_network_scorer(self, self.scoring, X_val, y_val, sw_val)
+            scorer(network)  # a scorer unfit for these targets fails before training
         return rows, ValidationMonitor(X_val, Y_val, sw_val, loss, scorer)
 
     def _stratify_split(self, y):
@@ -657,10 +692,9 @@ class BaseMLP(BaseEstimator):
         if self.batch_size == "auto":
             return min(200, n_samples)
         if self.batch_size > n_samples:
-            warnings.warn(
+            warn(
                 f"Got batch_size={self.batch_size} larger than the {n_samples} "
                 "training samples; it is clipped to the number of samples.",
-                stacklevel=2,
             )
         return int(min(self.batch_size, n_samples))
 
@@ -719,12 +753,11 @@ class BaseMLP(BaseEstimator):
         history.best_loss = min(history.best_loss, float(result.fun))
         history.best_iteration = None
         if result.status != 0:
-            warnings.warn(
+            warn(
                 f"lbfgs failed to converge after {result.nit} iterations "
                 f"(status={result.status}): {result.message}. Increase max_iter "
                 "(or max_fun), or scale the data.",
                 ConvergenceWarning,
-                stacklevel=2,
             )
         if self.verbose:
             print(f"lbfgs: {result.message}, loss = {result.fun:.8f}")
@@ -896,14 +929,26 @@ def _warn_if_blown_up(curve, penalty, zero_output_loss):
         )
     else:
         return
-    warnings.warn(
+    warn(
         f"The training loss ended at {last:.4g}, {what}: training did not "
         "settle, and the weights of the last epoch are kept. Scale the inputs "
         "(and, for regression, the targets), lower learning_rate_init, or use "
         "early_stopping=True to keep the best validation epoch.",
         RuntimeWarning,
-        stacklevel=4,
     )
+
+
+def _same_outputs_as(y_val, y):
+    """``y_val`` as 1-D when ``y`` is, after checking it has as many outputs."""
+    if y_val.ndim == 2 and y_val.shape[1] == 1 and y.ndim == 1:
+        y_val = y_val.ravel()
+    if y_val.shape[1:] != y.shape[1:]:
+        outputs = "1-D" if y.ndim == 1 else f"{y.shape[1]} columns"
+        raise ValueError(
+            f"y has shape {y.shape} but y_val has shape {y_val.shape}: y_val "
+            f"needs the outputs of y ({outputs}), one row per row of X_val."
+        )
+    return y_val
 
 
 def _check_batch_norm_rows(batch_size, n_train):

@@ -1,6 +1,5 @@
 """MLPClassifier and MLPRegressor: target encoding, loss choice, predictions."""
 
-import warnings
 from numbers import Integral
 
 import numpy as np
@@ -21,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import BaseMLP
 from ._layers import Context
 from ._losses import LOSSES
+from ._warnings import warn
 from .utils._sklearn_compat import StrOptions, _fit_context
 
 _OBJECTIVE_DOC = r"""
@@ -124,6 +124,8 @@ _PARAMETERS_DOC = """
 
     warm_start : bool, default=False
         Reuse the previous solution as initialization of the next ``fit``.
+        Each fit starts its own early-stopping patience and best validation
+        score (scikit-learn's MLP carries them over from the previous fit).
 
     momentum : float, default=0.9
         Momentum of solver='sgd', in [0, 1].
@@ -149,7 +151,9 @@ _PARAMETERS_DOC = """
         ``scorer(estimator, X, y)``.
 
     validation_fraction : float, default=0.1
-        Share of the training data held out for early stopping, in (0, 1).
+        Share of the training data held out for early stopping, in [0, 1).
+        0 holds out nothing: 'auto' then leaves early stopping off, and
+        ``early_stopping=True`` needs ``X_val`` and ``y_val``.
 
     restore_best_weights : bool, default=True
         With early stopping, end with the weights (and batch-norm statistics)
@@ -670,7 +674,9 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
         log_proba : ndarray of shape (n_samples, n_classes)
             ``log(predict_proba(X))`` without underflow to ``-inf``.
         """
-        Z = self._forward(X)
+        return self._log_proba_from_output(self._forward(X))
+
+    def _log_proba_from_output(self, Z):
         if self._loss_name() == "log_loss":
             return log_softmax(Z, axis=1)
         log_p = -np.logaddexp(0, -Z)
@@ -712,16 +718,17 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
         self : object
             The trained model.
         """
-        first_call = _check_partial_fit_first_call(self, classes)
-        if first_call and hasattr(self, "coefs_"):
-            del self.coefs_
-        return self._fit(
-            X,
-            y,
-            sample_weight,
-            incremental=True,
-            classes=self.classes_ if first_call else None,
-        )
+        with self._restored_on_error():
+            first_call = _check_partial_fit_first_call(self, classes)
+            if first_call and hasattr(self, "coefs_"):
+                del self.coefs_
+            return self._fit(
+                X,
+                y,
+                sample_weight,
+                incremental=True,
+                classes=self.classes_ if first_call else None,
+            )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -896,11 +903,10 @@ class MLPRegressor(RegressorMixin, _MCDropoutMixin, BaseMLP):
         if not return_std:
             return self._decode_output(self._forward(X))
         if not self._has_prediction_masks():
-            warnings.warn(
+            warn(
                 "return_std=True without dropout, input_dropout or dropconnect: the "
                 "network is deterministic, so the standard deviation is zero.",
                 UserWarning,
-                stacklevel=2,
             )
             mean = self._decode_output(self._forward(X))
             return mean, np.zeros_like(mean)
@@ -929,7 +935,8 @@ class MLPRegressor(RegressorMixin, _MCDropoutMixin, BaseMLP):
         self : object
             The trained model.
         """
-        return self._fit(X, y, sample_weight, incremental=True)
+        with self._restored_on_error():
+            return self._fit(X, y, sample_weight, incremental=True)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

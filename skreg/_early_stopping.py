@@ -5,12 +5,13 @@ validation loss and the validation score (higher is better). Which epoch's
 weights are kept and when patience runs out is decided in ``_training``.
 """
 
-import warnings
-
 import numpy as np
 import scipy.sparse as sp
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import train_test_split
+from sklearn.utils.metaestimators import available_if
+
+from ._warnings import warn
 
 
 def split_validation(n_samples, fraction, rng, stratify=None):
@@ -23,14 +24,13 @@ def split_validation(n_samples, fraction, rng, stratify=None):
     """
     n_val = int(np.ceil(fraction * n_samples))
     if n_val < 2 or n_samples - n_val < 2:
-        warnings.warn(
+        warn(
             f"early_stopping is turned off for this fit: validation_fraction="
             f"{fraction} of {n_samples} samples gives {n_val} validation and "
             f"{n_samples - n_val} training samples, and early stopping needs at "
             "least 2 of each. Change validation_fraction, pass X_val and y_val "
             "to fit, or set early_stopping=False.",
             UserWarning,
-            stacklevel=5,
         )
         return None
     if stratify is not None:
@@ -42,6 +42,42 @@ def split_validation(n_samples, fraction, rng, stratify=None):
     return train_test_split(
         np.arange(n_samples), test_size=n_val, random_state=seed, stratify=stratify
     )
+
+
+# How far (in training standard deviations) the typical column of a
+# validation set may sit from the training data before it looks unprocessed.
+_UNLIKE_TRAINING_STDS = 5.0
+
+
+def warn_if_unlike_training(train, val, name, hint, n_rows=10_000):
+    """Warn when ``val``'s columns sit far from ``train``'s: the typical sign of
+    a validation set that missed the preprocessing the training data had.
+
+    ``train`` and ``val`` are 2-D. Compares column means and standard
+    deviations (on at most ``n_rows`` evenly spaced rows of each; dense
+    arrays only) through the median over
+    the columns that vary in ``train``, so that one shifted feature or a
+    genuine drift of a few standard deviations does not warn.
+    """
+    if sp.issparse(train) or sp.issparse(val) or len(train) < 2 or len(val) < 2:
+        return
+    train, val = train[:: -(-len(train) // n_rows)], val[:: -(-len(val) // n_rows)]
+    with np.errstate(all="ignore"):
+        mean, std = train.mean(axis=0), train.std(axis=0)
+        varies = std > 1e-12 * (np.abs(mean) + 1)
+        if not varies.any():
+            return
+        offset = np.abs(val.mean(axis=0) - mean)[varies] / std[varies]
+        spread = np.abs(np.log(val.std(axis=0)[varies] / std[varies]))
+        distance = float(np.median(offset))
+        ratio = float(np.exp(np.median(spread)))
+    if distance > _UNLIKE_TRAINING_STDS or ratio > _UNLIKE_TRAINING_STDS:
+        warn(
+            f"{name} does not look preprocessed like the training data: its "
+            f"typical column is {distance:.3g} training standard deviations off "
+            f"the training mean, and {ratio:.3g} times wider or narrower. {hint}",
+            UserWarning,
+        )
 
 
 # Rows per forward pass when predicting on many rows: activations then take
@@ -121,8 +157,10 @@ class NetworkView:
     def __init__(self, estimator, network):
         self._estimator = estimator
         self._network = network
-        if hasattr(estimator, "classes_"):
-            self.classes_ = estimator.classes_
+        self.get_params = estimator.get_params
+        for name in ("classes_", "n_features_in_", "feature_names_in_"):
+            if hasattr(estimator, name):
+                setattr(self, name, getattr(estimator, name))
 
     def __sklearn_tags__(self):
         return self._estimator.__sklearn_tags__()
@@ -138,6 +176,10 @@ class NetworkView:
     def predict_proba(self, X):
         return self._estimator._proba_from_output(self._output(X))
 
+    @available_if(lambda view: hasattr(view._estimator, "_log_proba_from_output"))
+    def predict_log_proba(self, X):
+        return self._estimator._log_proba_from_output(self._output(X))
+
     def score(self, X, y, sample_weight=None):
         """The estimator's ``score`` (accuracy or R^2) with the current weights."""
         return type(self._estimator).score(self, X, y, sample_weight=sample_weight)
@@ -149,8 +191,21 @@ def make_network_scorer(estimator, scoring, X, y, sample_weight):
 
     def score(network):
         view = NetworkView(estimator, network)
-        if sample_weight is None:
-            return scorer(view, X, y)
-        return scorer(view, X, y, sample_weight=sample_weight)
+        kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+        try:
+            return scorer(view, X, y, **kwargs)
+        except (ValueError, TypeError) as exc:
+            if not _outputs_finite(view, X):
+                raise  # a diverging network: the training loop handles it
+            raise ValueError(
+                f"scoring={scoring!r} cannot score this validation set ({exc}). "
+                "Choose a scorer for this kind of target (see "
+                "sklearn.metrics.get_scorer_names()), or scoring='loss'."
+            ) from exc
 
     return score
+
+
+def _outputs_finite(view, X):
+    with np.errstate(all="ignore"):
+        return bool(np.all(np.isfinite(view._output(X))))

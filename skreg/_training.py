@@ -13,7 +13,6 @@ import functools
 import math
 import threading
 import time
-import warnings
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
@@ -23,6 +22,7 @@ from threadpoolctl import ThreadpoolController
 
 from ._layers import Context
 from ._penalties import apply_max_norm
+from ._warnings import warn
 
 
 @dataclass
@@ -367,7 +367,7 @@ def train(
                 network.restore(lowest[1])
                 _choose_by_validation(network, history, validation, best)
                 history.stop_reason = "diverged"
-                warnings.warn(
+                warn(
                     "Training diverged: the loss or the weights became NaN or "
                     f"infinite in epoch {history.n_iter + 1}; the weights at the "
                     "start of the epoch with the lowest training loss are kept (or, "
@@ -376,7 +376,6 @@ def train(
                     "the inputs (and, for regression, the targets), or use "
                     "solver='adam'.",
                     RuntimeWarning,
-                    stacklevel=4,
                 )
                 break
             history.n_iter += 1
@@ -400,11 +399,10 @@ def train(
                 break
     except KeyboardInterrupt:
         history.stop_reason = "interrupted"
-        warnings.warn(
+        warn(
             "Training interrupted by user; the estimator keeps the weights "
             "reached so far" + (" (best validation epoch)." if best else "."),
             UserWarning,
-            stacklevel=3,
         )
         if not best and last_good is not None:
             network.restore(last_good)

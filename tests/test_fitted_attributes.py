@@ -169,6 +169,74 @@ def test_a_callable_scorer_can_call_score(Estimator):
     assert_allclose(est.validation_scores_[-1], est.score(X_val, y_val), rtol=1e-6)
 
 
+def test_a_callable_scorer_sees_what_the_estimator_offers():
+    X, y = _classification(n_classes=3)
+    X_val, y_val = X[:80], y[:80]
+    seen = {}
+
+    def mean_log_proba(estimator, X, y):
+        seen.update(
+            n_features=estimator.n_features_in_,
+            alpha=estimator.get_params()["alpha"],
+        )
+        log_proba = estimator.predict_log_proba(X)
+        return float(np.mean(log_proba[np.arange(len(y)), y]))
+
+    est = MLPClassifier(
+        hidden_layer_sizes=(8,),
+        early_stopping=False,
+        scoring=mean_log_proba,
+        max_iter=4,
+        random_state=0,
+    )
+    _fit_quietly(est, X[80:], y[80:], X_val=X_val, y_val=y_val)
+    assert seen == {"n_features": 6, "alpha": est.alpha}
+    expected = mean_log_proba(est, X_val, y_val)
+    assert_allclose(est.validation_scores_[-1], expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("Estimator", "scoring"), [(MLPRegressor, "accuracy"), (MLPClassifier, "roc_auc")]
+)
+def test_a_scoring_unfit_for_the_targets_fails_before_training(Estimator, scoring):
+    X, y = _classification(n_classes=3) if Estimator is MLPClassifier else _regression()
+    est = Estimator(hidden_layer_sizes=(4,), early_stopping=True, scoring=scoring)
+    with pytest.raises(ValueError, match=f"scoring='{scoring}' cannot score") as info:
+        est.fit(X, y)
+    assert "scoring='loss'" in str(info.value)
+    assert not hasattr(est, "n_iter_")
+
+
+@pytest.mark.parametrize(
+    ("y_shape", "y_val_shape"), [((1,), (3,)), ((2,), ()), ((2,), (3,))]
+)
+def test_y_val_needs_the_outputs_of_y(y_shape, y_val_shape):
+    X, y = _regression()
+    Y = np.tile(y[:, None], y_shape) if y_shape != (1,) else y
+    Y_val = np.tile(y[:80, None], y_val_shape) if y_val_shape else y[:80]
+    est = MLPRegressor(hidden_layer_sizes=(4,), max_iter=2)
+    with pytest.raises(ValueError, match="y_val needs the outputs of y"):
+        est.fit(X, Y, X_val=X[:80], y_val=Y_val)
+
+
+def test_a_column_y_val_is_accepted_for_a_1d_y():
+    X, y = _regression()
+    params = dict(hidden_layer_sizes=(4,), max_iter=3, random_state=0)
+    flat = _fit_quietly(MLPRegressor(**params), X, y, X_val=X[:80], y_val=y[:80])
+    column = _fit_quietly(
+        MLPRegressor(**params), X, y, X_val=X[:80], y_val=y[:80, None]
+    )
+    assert flat.validation_loss_curve_ == column.validation_loss_curve_
+
+
+@pytest.mark.parametrize("weight", [np.nan, np.inf])
+def test_class_weight_must_be_finite(weight):
+    X, y = _classification()
+    est = MLPClassifier(hidden_layer_sizes=(4,), class_weight={0: weight, 1: 1.0})
+    with pytest.raises(ValueError, match="class_weight gives some samples a NaN"):
+        est.fit(X, y)
+
+
 # --------------------------------------------------------------------------
 # multilabel partial_fit
 
@@ -266,3 +334,60 @@ def test_a_warm_start_that_diverges_at_once_reports_no_best_score():
     _fit_quietly(est, X, 1e6 * y, X_val=X[:50], y_val=1e6 * y[:50])
     assert est.n_iter_ == 0  # diverged in its first epoch
     assert est.best_validation_score_ is None
+
+
+def test_validation_fraction_zero_holds_out_nothing():
+    X, y = _classification()
+    X = np.tile(X, (50, 1))[:10_001]  # over 'auto''s 10,000-row threshold
+    y = np.tile(y, 50)[:10_001]
+    params = dict(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    auto = _fit_quietly(MLPClassifier(validation_fraction=0.0, **params), X, y)
+    assert auto.validation_scores_ is None
+    with pytest.warns(UserWarning, match="gives 0 validation"):
+        forced = MLPClassifier(validation_fraction=0.0, early_stopping=True, **params)
+        _fit_quietly(forced, X, y)
+    assert forced.validation_scores_ is None
+    assert forced.loss_curve_ == auto.loss_curve_
+
+
+# --------------------------------------------------------------------------
+# a validation set that missed the training data's preprocessing
+
+
+def _fit_recording(est, *args, **kwargs):
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        est.fit(*args, **kwargs)
+    return [
+        str(w.message) for w in record if "does not look preprocessed" in str(w.message)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("transform", "warned"),
+    [
+        (lambda X: X, False),
+        (lambda X: X + 0.5, False),  # drift of half a standard deviation
+        (lambda X: 50 * X, True),  # another scale
+        (lambda X: X + 20, True),  # another centre
+    ],
+)
+def test_an_unprocessed_X_val_is_warned_about(transform, warned):
+    X, y = _classification()
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    est = MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    messages = _fit_recording(
+        est, X[80:], y[80:], X_val=transform(X[:80]), y_val=y[:80]
+    )
+    assert bool(messages) == warned
+    if warned:
+        assert "X_val" in messages[0] and "transform_input" in messages[0]
+
+
+def test_y_val_on_another_scale_than_y_is_warned_about():
+    X, y = _regression()  # y has unit variance
+    est = MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    raw = 70 * y[:80] + 150  # as if y had been standardized and y_val not
+    messages = _fit_recording(est, X[80:], y[80:], X_val=X[:80], y_val=raw)
+    assert len(messages) == 1 and "TransformedTargetRegressor" in messages[0]
+    assert not _fit_recording(est, X[80:], y[80:], X_val=X[:80], y_val=y[:80])

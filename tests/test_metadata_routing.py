@@ -9,6 +9,8 @@ equals the number of training rows into folds, so an X_val of that length would
 be cut up like sample_weight.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import sklearn
@@ -107,10 +109,13 @@ def test_pipeline_without_transform_input_monitors_raw_x_val(data):
     """transform_input=["X_val"] is what makes the scaler transform X_val."""
     X_train, y_train, _, X_val, y_val, _, _ = data
     with sklearn.config_context(enable_metadata_routing=True):
-        raw = _routed_pipeline(transform_input=None).fit(
-            X_train, y_train, X_val=X_val, y_val=y_val
-        )
-        scaled = _routed_pipeline().fit(X_train, y_train, X_val=X_val, y_val=y_val)
+        with pytest.warns(UserWarning, match="transform_input=\\['X_val'\\]"):
+            raw = _routed_pipeline(transform_input=None).fit(
+                X_train, y_train, X_val=X_val, y_val=y_val
+            )
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", message=".*does not look preprocessed")
+            scaled = _routed_pipeline().fit(X_train, y_train, X_val=X_val, y_val=y_val)
     # same training (the validation set is only monitored), other curves
     assert_array_equal(raw[-1].coefs_[0], scaled[-1].coefs_[0])
     assert not np.allclose(

@@ -610,3 +610,102 @@ def test_predictions_do_not_depend_on_slicing(sparse, monkeypatch):
     sliced = es.predict_in_chunks(network, X_in, np.float64, chunk_rows=7)
     assert sliced.shape == (50, 3)
     assert_allclose(model._proba_from_output(sliced), whole, rtol=1e-12)
+
+
+# --------------------------------------------------------------------------
+# a failed call changes nothing
+
+
+def _refused_refits():
+    X, _, y = _data(n=60, d=3)
+    wide = np.hstack([X, X])
+    return {
+        "labels-with-zero-weights": (
+            MLPClassifier,
+            (X, np.array(["a", "b"] * 30)),
+            dict(sample_weight=np.zeros(60)),
+        ),
+        "one-class": (MLPClassifier, (X, np.full(60, "a")), {}),
+        "new-labels-bad-X_val": (
+            MLPClassifier,
+            (X, y + 10),
+            dict(X_val=X[:, :2], y_val=y),
+        ),
+        "more-features-zero-weights": (
+            MLPRegressor,
+            (wide, y.astype(float)),
+            dict(sample_weight=np.zeros(60)),
+        ),
+    }
+
+
+REFUSED = _refused_refits()
+
+
+@pytest.mark.parametrize("case", REFUSED.values(), ids=REFUSED.keys())
+@pytest.mark.parametrize("warm_start", [False, True])
+def test_a_refused_refit_leaves_the_fitted_model_as_it_was(case, warm_start):
+    Estimator, args, kwargs = case
+    X, _, y = _data(n=60, d=3)
+    model = Estimator(
+        hidden_layer_sizes=(5,), max_iter=5, warm_start=warm_start, random_state=0
+    )
+    model.fit(X, y)
+    before = copy.deepcopy(vars(model))
+    predictions = model.predict(X)
+    with pytest.raises(ValueError):
+        model.fit(*args, **kwargs)
+    assert sorted(vars(model)) == sorted(before)
+    assert model.n_features_in_ == before["n_features_in_"]
+    if Estimator is MLPClassifier:
+        assert_array_equal(model.classes_, before["classes_"])
+    assert_array_equal(model.predict(X), predictions)
+    for now, then in zip(_weights(model), _weights_of(before), strict=True):
+        assert_array_equal(now, then)
+    # and it trains on from there as if nothing had happened
+    assert model.partial_fit(X, y).n_iter_ == 1
+
+
+def _weights_of(state):
+    return [*state["coefs_"], *state["intercepts_"]]
+
+
+def test_a_refused_partial_fit_keeps_the_history():
+    X, y, _ = _data(n=60, d=3)
+    model = MLPRegressor(hidden_layer_sizes=(5,), random_state=0)
+    model.partial_fit(X, y).partial_fit(X, y)
+    curve = list(model.loss_curve_)
+    with pytest.raises(ValueError):
+        model.partial_fit(X[:, :2], y)
+    assert model._history.loss_curve == curve
+    assert model.partial_fit(X, y).loss_curve_[:2] == curve
+
+
+# --------------------------------------------------------------------------
+# warnings point at the caller's line
+
+
+def test_warnings_name_the_line_that_called_fit():
+    X, y, _ = _data(n=60, d=3)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        MLPRegressor(hidden_layer_sizes=(4,), batch_size=500, max_iter=2).fit(X, y)
+        MLPRegressor(
+            hidden_layer_sizes=(4,), solver="sgd", learning_rate_init=10.0
+        ).fit(X, 1e3 * y)
+        MLPRegressor(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=1).fit(
+            X, y, X_val=X, y_val=y
+        )
+    categories = {w.category for w in record}
+    assert {UserWarning, RuntimeWarning, ConvergenceWarning} <= categories
+    assert {w.filename for w in record} == {__file__}
+
+
+def test_a_refused_first_partial_fit_leaves_the_model_unfitted():
+    X, _, y = _data(n=60, d=3)
+    model = MLPClassifier(hidden_layer_sizes=(5,), random_state=0)
+    with pytest.raises(ValueError, match="classes"):
+        model.partial_fit(X, y, classes=[0, 1])  # y also has class 2
+    assert not hasattr(model, "classes_")
+    model.partial_fit(X, y, classes=[0, 1, 2])
+    assert_array_equal(model.classes_, [0, 1, 2])
