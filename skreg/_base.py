@@ -405,7 +405,7 @@ class BaseMLP(BaseEstimator):
         sample_weight = self._training_weights(X, y, sample_weight)
         dtype = self._training_dtype(X)
         X = as_batches_ready(X, dtype)
-        Y = Y.astype(dtype, copy=False)
+        Y = as_batches_ready(Y, dtype, "y")
 
         rngs = self._random_streams(incremental)
         network = self._network_for_training(
@@ -572,6 +572,11 @@ class BaseMLP(BaseEstimator):
             zero_loss = _zero_output_loss(loss, Y, sample_weight)
             this_fit = history.loss_curve[len(history.loss_curve) - history.n_iter :]
             _warn_if_blown_up(this_fit, penalty_now, zero_loss)
+        elif history.best_iteration is not None:  # the best validation epoch is kept
+            curve = history.validation_loss_curve
+            kept = curve[len(curve) - history.n_iter + history.best_iteration - 1]
+            zero_loss = _zero_output_loss(loss, monitor.Y, monitor.weights)
+            _warn_if_best_epoch_blown_up(kept, zero_loss)
         if history.best_iteration is not None:
             if settings.restore_best_weights:
                 # best_iteration_ counts in loss_curve_, which warm starts extend
@@ -651,7 +656,7 @@ class BaseMLP(BaseEstimator):
                 raise ValueError(
                     f"Invalid validation set (X_val, y_val, sample_weight_val): {exc}"
                 ) from exc
-            X_val = as_batches_ready(X_val, network.dtype)
+            X_val = as_batches_ready(X_val, network.dtype, "X_val")
             warn_if_unlike_training(X, X_val, "X_val", _X_VAL_HINT)
             if self._y_numeric:
                 warn_if_unlike_training(Y, Y_val, "y_val", _Y_VAL_HINT)
@@ -678,7 +683,7 @@ class BaseMLP(BaseEstimator):
             sw_val = None if sample_weight is None else sample_weight[val_rows]
         else:
             return None, None
-        Y_val = Y_val.astype(network.dtype, copy=False)
+        Y_val = as_batches_ready(Y_val, network.dtype, "y_val")
         scorer = None
         if self.scoring != "loss":
             scorer = make_network_scorer(self, self.scoring, X_val, y_val, sw_val)
@@ -949,6 +954,20 @@ def _same_outputs_as(y_val, y):
             f"needs the outputs of y ({outputs}), one row per row of X_val."
         )
     return y_val
+
+
+def _warn_if_best_epoch_blown_up(validation_loss, zero_output_loss):
+    """Warn when even the best validation epoch, the one kept, is far worse
+    than all-zero outputs on the validation set."""
+    if validation_loss > _BLOWN_UP_FACTOR * zero_output_loss:
+        warn(
+            f"The best validation epoch, whose weights are kept, has a validation "
+            f"loss of {validation_loss:.4g}, over {_BLOWN_UP_FACTOR:g} times the "
+            f"{zero_output_loss:.4g} of all-zero outputs: training never settled. "
+            "Scale the inputs (and, for regression, the targets) or lower "
+            "learning_rate_init.",
+            RuntimeWarning,
+        )
 
 
 def _check_batch_norm_rows(batch_size, n_train):

@@ -59,7 +59,9 @@ _OBJECTIVE_DOC = r"""
     ``l1_ratio=0`` reproduces its penalty (``n_B`` = ``batch_size``, or the
     number of samples for lbfgs). skreg does not divide by the batch size so
     that ``alpha`` keeps its meaning when ``batch_size`` or the sample
-    weights change.
+    weights change. This holds for one output: with several regression
+    outputs scikit-learn's gradient sums the outputs' terms where skreg's
+    (like both libraries' squared-error loss) averages them.
 
     Dropout, DropConnect and input noise make :math:`f_W` random during
     training: the stochastic solvers then minimize the expectation of

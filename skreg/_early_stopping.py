@@ -91,7 +91,8 @@ def predict_in_chunks(network, X, dtype=None, chunk_rows=PREDICT_CHUNK_ROWS):
 
     ``dtype`` (default: the network's) is what each slice is converted to, so
     that converting X costs one slice at a time, not a full copy. Predictions
-    are row-independent, so the result does not depend on the slicing.
+    are row-independent, so the result does not depend on the slicing (up
+    to rounding: BLAS may sum a product of few rows in another order).
     """
     dtype = network.dtype if dtype is None else np.dtype(dtype)
     n_samples = X.shape[0]

@@ -432,8 +432,23 @@ def _choose_by_validation(network, history, validation, best):
         history.best_validation_score = score  # that of the weights kept
 
 
-def as_batches_ready(X, dtype):
-    """X converted once to the training dtype; CSR for fast row gathering."""
-    if sp.issparse(X):
-        return sp.csr_matrix(X, dtype=dtype)
-    return np.asarray(X, dtype=dtype)
+def as_batches_ready(X, dtype, name="X"):
+    """X converted once to the training dtype: C order (so that the rounding
+    of the matrix products does not depend on the input's memory layout), or
+    CSR for fast row gathering. Refuses values that overflow the new dtype."""
+    source = X.dtype
+    with np.errstate(over="ignore"):  # reported below, with what to do
+        if sp.issparse(X):
+            X = sp.csr_matrix(X, dtype=dtype)
+        else:
+            X = np.ascontiguousarray(X, dtype=dtype)
+    values = X.data if sp.issparse(X) else X
+    if X.dtype.itemsize < source.itemsize and values.size:
+        if not (np.isfinite(values.min()) and np.isfinite(values.max())):
+            limit = np.finfo(X.dtype).max
+            raise ValueError(
+                f"{name} has values beyond {X.dtype}'s range (+-{limit:.3g}), "
+                f"the precision this fit trains in. Scale {name}, or set "
+                "dtype='float64'."
+            )
+    return X

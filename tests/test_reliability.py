@@ -128,6 +128,24 @@ def test_a_blown_up_but_finite_loss_is_warned_about():
     assert np.all(np.isfinite(model.loss_curve_))
 
 
+def test_a_blown_up_best_validation_epoch_is_warned_about():
+    X, y, _ = _data(n=300)
+    model = MLPRegressor(
+        hidden_layer_sizes=(20,),
+        learning_rate_init=1e3,
+        max_iter=50,
+        early_stopping=True,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.warns(RuntimeWarning, match="best validation epoch.*never settled"):
+            model.fit(X, y)
+    # the weights kept are the best epoch's, however poor
+    best = model.validation_loss_curve_[model.best_iteration_ - 1]
+    assert best == min(model.validation_loss_curve_)
+
+
 HEALTHY = {
     "default": (MLPRegressor, dict()),
     # the penalty (alpha is not divided by n) dominates the objective, while
@@ -135,11 +153,11 @@ HEALTHY = {
     "strong-alpha": (MLPClassifier, dict(alpha=5.0, hidden_layer_sizes=(100,))),
     "weighted": (MLPRegressor, dict(sample_weight=True)),
     "dropout": (MLPRegressor, dict(dropout=0.5)),
-    # the last epoch ends 10x above the lowest, but the best validation
-    # epoch's weights are the ones kept
+    # a rough ride (the last epochs lose ground), but the best validation
+    # epoch kept beats all-zero outputs
     "early-stopping": (
         MLPRegressor,
-        dict(learning_rate_init=10.0, early_stopping=True),
+        dict(learning_rate_init=1.5, early_stopping=True),
     ),
 }
 
@@ -709,3 +727,40 @@ def test_a_refused_first_partial_fit_leaves_the_model_unfitted():
     assert not hasattr(model, "classes_")
     model.partial_fit(X, y, classes=[0, 1, 2])
     assert_array_equal(model.classes_, [0, 1, 2])
+
+
+@pytest.mark.parametrize("where", ["X", "y", "X_val", "sparse X"])
+def test_values_beyond_float32_are_refused_when_training_in_float32(where):
+    X, y, _ = _data()
+    X_val, y_val = X[:20].copy(), y[:20].copy()
+    if where == "y":
+        y = y.copy()
+        y[3] = 1e39
+    elif where == "X_val":
+        X_val[3, 2] = 1e39
+    else:
+        X = X.copy()
+        X[3, 2] = -1e39
+        if where == "sparse X":
+            X = sp.csr_matrix(X)
+    name = where.split()[-1]
+    model = MLPRegressor(hidden_layer_sizes=(4,), dtype="float32", max_iter=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # numpy's cast overflow too
+        with pytest.raises(ValueError, match=f"^{name} has values beyond float32"):
+            model.fit(X, y, X_val=X_val, y_val=y_val)
+    # float64 holds them
+    model.set_params(dtype="float64", max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y, X_val=X_val, y_val=y_val)
+
+
+@pytest.mark.parametrize("params", [dict(solver="lbfgs"), dict(shuffle=False)])
+def test_the_memory_layout_of_X_does_not_change_the_model(params):
+    X, y, _ = _data(n=500, d=20)  # where OpenBLAS rounds F-order X otherwise
+    fit = lambda X: MLPRegressor(  # noqa: E731
+        hidden_layer_sizes=(50,), max_iter=10, random_state=0, **params
+    ).fit(X, y)
+    for c, f in zip(_weights(fit(X)), _weights(fit(np.asfortranarray(X))), strict=True):
+        assert_array_equal(c, f)
