@@ -224,7 +224,10 @@ class BaseMLP(BaseEstimator):
     # parameters that need more than _parameter_constraints
 
     def _hidden_sizes(self):
-        sizes = np.atleast_1d(self.hidden_layer_sizes)
+        try:
+            sizes = np.atleast_1d(self.hidden_layer_sizes)
+        except ValueError:  # ragged, as [5, [3]]
+            sizes = np.empty((0, 0))
         if sizes.ndim != 1 or not all(
             isinstance(s, Integral) and not isinstance(s, bool) and s > 0
             for s in sizes.tolist()
@@ -810,6 +813,8 @@ class BaseMLP(BaseEstimator):
         self.n_layers_ = len(dense) + 1
         self.n_outputs_ = dense[-1].n_out
         self._fitted_loss = self._loss_name()
+        # what the curves mean, whatever set_params changes later (the plots)
+        self._fitted_scoring, self._fitted_solver = self.scoring, self.solver
         self.out_activation_ = LOSSES[self._fitted_loss].out_activation
 
     def _load_fitted_weights(self, network):

@@ -533,20 +533,25 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
     def _encode_targets(self, y, *, first_call, classes, source="fit"):
         check_classification_targets(y)
         multilabel = type_of_target(y) == "multilabel-indicator"
+        known = classes is not None and not multilabel
         if first_call:
+            if known and len(classes) < 2:
+                raise ValueError(
+                    f"classes={np.asarray(classes).tolist()!r} must list at least 2 "
+                    "classes: every class that may appear in any partial_fit call."
+                )
             self._label_binarizer = LabelBinarizer()
             # indicator columns carry no labels to check: the binarizer learns
             # their count from y, as scikit-learn's does
-            self._label_binarizer.fit(y if classes is None or multilabel else classes)
+            self._label_binarizer.fit(classes if known else y)
             self.classes_ = self._label_binarizer.classes_
-            n_classes = len(self.classes_) if y.ndim == 1 else 2
-            if n_classes < 2:
-                raise ValueError(
-                    "MLPClassifier needs samples of at least 2 classes in the data, "
-                    f"but the data contains only one class: {self.classes_[0]!r}."
-                )
-        if not multilabel and (classes is not None or not first_call):
+        if known or (not first_call and not multilabel):
             self._check_known_classes(y, source)
+        if first_call and y.ndim == 1 and len(self.classes_) < 2:
+            raise ValueError(
+                "MLPClassifier needs samples of at least 2 classes in the data, "
+                f"but the data contains only one class: {self.classes_[0]!r}."
+            )
         return self._one_hot(y)
 
     _UNSEEN_CLASS_HINTS = {

@@ -6,6 +6,7 @@ matplotlib``): it is imported only when something is drawn.
 """
 
 import numpy as np
+from sklearn.base import is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
@@ -40,12 +41,23 @@ def _score_name(scoring):
 
 def _final_estimator(estimator):
     """The estimator holding the curves: the last step of a Pipeline, the best
-    estimator of a fitted search, or the estimator itself."""
-    if hasattr(estimator, "best_estimator_"):
-        estimator = estimator.best_estimator_
+    estimator of a fitted search, the regressor of a TransformedTargetRegressor,
+    or the estimator itself."""
+    for attribute in ("best_estimator_", "regressor_"):
+        estimator = getattr(estimator, attribute, estimator)
     if hasattr(estimator, "steps"):
-        estimator = estimator.steps[-1][1]
+        estimator = _final_estimator(estimator.steps[-1][1])
     return estimator
+
+
+def _curve_settings(estimator):
+    """``(score_name, xlabel)`` of a fitted MLP's curves, as it was fitted."""
+    scoring = getattr(estimator, "_fitted_scoring", None)
+    if scoring is None and not hasattr(estimator, "validation_loss_curve_"):
+        # scikit-learn's MLP: its validation_scores_ are its score's
+        scoring = "accuracy" if is_classifier(estimator) else "r2"
+    solver = getattr(estimator, "_fitted_solver", getattr(estimator, "solver", None))
+    return _score_name(scoring), "Iteration" if solver == "lbfgs" else "Epoch"
 
 
 class LossCurveDisplay:
@@ -294,16 +306,21 @@ class LossCurveDisplay:
         ----------
         estimator : estimator instance
             A fitted :class:`~skreg.MLPClassifier` or
-            :class:`~skreg.MLPRegressor`, a fitted
-            :class:`~sklearn.pipeline.Pipeline` ending with one, or a fitted
+            :class:`~skreg.MLPRegressor` (or scikit-learn's, whose
+            ``validation_scores_`` are its accuracy or R^2), a fitted
+            :class:`~sklearn.pipeline.Pipeline` ending with one, a fitted
             search (e.g. :class:`~sklearn.model_selection.GridSearchCV`)
-            whose ``best_estimator_`` is one of those.
+            whose ``best_estimator_`` is one of those, or a fitted
+            :class:`~sklearn.compose.TransformedTargetRegressor` around one.
+            The curves are labelled by the ``scoring`` and ``solver`` of the
+            fit, not by later ``set_params``.
 
         ax : matplotlib Axes, default=None
             Axes to draw on. If None, a new figure and axes are created.
 
         name : str, default=None
-            Title of the plot; defaults to the estimator's class name.
+            Name of the display (its ``name``), shown as the title of the
+            plot; defaults to the estimator's class name.
 
         loss_kw : dict, default=None
             Keyword arguments of ``ax.plot`` for the training objective.
@@ -324,30 +341,43 @@ class LossCurveDisplay:
         """
         _import_pyplot("LossCurveDisplay.from_estimator")
         final = _final_estimator(estimator)
-        try:
-            check_is_fitted(final, "loss_curve_")
-        except NotFittedError as exc:
-            raise NotFittedError(
-                f"This {type(final).__name__} instance is not fitted yet (it has "
-                "no loss_curve_). Call 'fit' before LossCurveDisplay.from_estimator."
-            ) from exc
-        score_name = _score_name(getattr(final, "scoring", None))
+        _check_has_curves(final)
+        score_name, xlabel = _curve_settings(final)
         display = cls(
             loss_curve=final.loss_curve_,
             validation_loss_curve=getattr(final, "validation_loss_curve_", None),
             validation_scores=getattr(final, "validation_scores_", None),
             best_iteration=getattr(final, "best_iteration_", None),
             score_name=score_name,
-            name=type(final).__name__,
-            xlabel="Iteration"
-            if getattr(final, "solver", None) == "lbfgs"
-            else "Epoch",
+            name=type(final).__name__ if name is None else name,
+            xlabel=xlabel,
         )
         return display.plot(
             ax=ax,
-            name=name,
             loss_kw=loss_kw,
             validation_loss_kw=validation_loss_kw,
             score_kw=score_kw,
             best_iteration_kw=best_iteration_kw,
         )
+
+
+def _check_has_curves(estimator):
+    """A fitted network with ``loss_curve_``, or an error saying what is not."""
+    try:
+        check_is_fitted(estimator, "loss_curve_")
+    except NotFittedError as exc:
+        try:
+            check_is_fitted(estimator)
+        except NotFittedError:
+            raise NotFittedError(
+                f"This {type(estimator).__name__} instance is not fitted yet (it "
+                "has no loss_curve_). Call 'fit' before "
+                "LossCurveDisplay.from_estimator."
+            ) from exc
+        raise TypeError(
+            f"LossCurveDisplay.from_estimator needs a fitted MLP (skreg's or "
+            f"scikit-learn's), a Pipeline ending with one, a search whose "
+            f"best_estimator_ is one, or a TransformedTargetRegressor around one; "
+            f"the fitted {type(estimator).__name__} has no loss_curve_. Pass the "
+            "fitted network itself."
+        ) from exc

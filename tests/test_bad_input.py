@@ -164,8 +164,26 @@ BAD_INPUTS = [
     pytest.param(
         lambda: clf().partial_fit(X, np.zeros(40), classes=[0]),
         ValueError,
-        "only one class",
+        "classes=[0] must list at least 2 classes",
         id="single-class-partial-fit",
+    ),
+    pytest.param(
+        lambda: clf().partial_fit(X, Y_CLS, classes=[0]),
+        ValueError,
+        "classes=[0] must list at least 2 classes",
+        id="partial-fit-classes-missing-a-label",
+    ),
+    pytest.param(
+        lambda: clf().partial_fit(X, Y_CLS, classes=[]),
+        ValueError,
+        "classes=[] must list at least 2 classes",
+        id="partial-fit-no-classes",
+    ),
+    pytest.param(
+        lambda: clf(hidden_layer_sizes=[5, [3]]).fit(X, Y_CLS),
+        ValueError,
+        "'hidden_layer_sizes' parameter of MLPClassifier must be a positive int",
+        id="ragged-hidden-layer-sizes",
     ),
     pytest.param(
         lambda: reg(loss="poisson").fit(X, Y_REG),

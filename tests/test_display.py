@@ -13,8 +13,10 @@ import sys
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -252,6 +254,57 @@ def test_not_fitted_error():
         LossCurveDisplay.from_estimator(
             make_pipeline(StandardScaler(), MLPClassifier())
         )
+
+
+def test_a_fitted_model_without_curves_is_refused_with_what_to_pass(data):
+    X, y = data
+    with pytest.raises(TypeError, match="fitted LogisticRegression has no loss_curve_"):
+        LossCurveDisplay.from_estimator(LogisticRegression().fit(X, y))
+
+
+def test_transformed_target_regressor_is_unwrapped():
+    X, y = load_diabetes(return_X_y=True)
+    model = TransformedTargetRegressor(
+        make_pipeline(
+            StandardScaler(),
+            MLPRegressor(hidden_layer_sizes=(8,), max_iter=20, random_state=0),
+        ),
+        transformer=StandardScaler(),
+    ).fit(X, y)
+    display = LossCurveDisplay.from_estimator(model)
+    assert_array_equal(
+        display.lines_["loss"].get_ydata(), model.regressor_[-1].loss_curve_
+    )
+
+
+def test_name_is_the_displays_name(data):
+    X, y = data
+    display = LossCurveDisplay.from_estimator(
+        _early_stopped(X, y, max_iter=5), name="My net"
+    )
+    assert display.name == "My net" == display.ax_.get_title()
+
+
+def test_the_curves_keep_the_meaning_of_their_fit(data):
+    X, y = data
+    clf = _early_stopped(X, y, scoring="roc_auc", max_iter=10)
+    clf.set_params(scoring="loss", solver="lbfgs")
+    display = LossCurveDisplay.from_estimator(clf)
+    assert display.score_ax_.get_ylabel() == "Roc auc"
+    assert display.ax_.get_xlabel() == "Epoch"
+
+
+def test_scikit_learns_mlp_validation_scores_are_drawn(data):
+    X, y = data
+    from sklearn.neural_network import MLPClassifier as SkMLP
+
+    clf = SkMLP(hidden_layer_sizes=(8,), early_stopping=True, random_state=0)
+    clf.fit(X, y)
+    display = LossCurveDisplay.from_estimator(clf)
+    assert display.score_ax_.get_ylabel() == "Accuracy"
+    assert_array_equal(
+        display.lines_["validation_score"].get_ydata(), clf.validation_scores_
+    )
 
 
 def test_missing_matplotlib_error(data, monkeypatch):
