@@ -470,12 +470,16 @@ class BaseMLP(BaseEstimator):
                 "class_weight gives some samples a negative weight: class weights "
                 "must be >= 0."
             )
-        if not sample_weight.sum() > 0:
+        if not sample_weight.max() > 0:
             raise ValueError(
                 "sample_weight (times class_weight) sums to zero: at least one "
                 "sample needs a positive weight."
             )
-        return sample_weight
+        # The objective depends on the weights' ratios alone. Scaling them by a
+        # power of two (exact: the same ratios bit for bit) to a largest weight
+        # in [0.5, 1) keeps the weighted sums of huge weights finite.
+        _, exponent = np.frexp(sample_weight.max())
+        return np.ldexp(sample_weight, -exponent)
 
     def _apply_class_weight(self, sample_weight, y):
         return sample_weight
@@ -510,6 +514,12 @@ class BaseMLP(BaseEstimator):
             self._history = History()
         else:
             self._load_fitted_weights(network)
+            if not np.all(np.isfinite(network.params)):
+                raise ValueError(
+                    "The fitted weights (coefs_, intercepts_ or batch_norm_params_) "
+                    "hold NaN or infinite values, so training cannot continue "
+                    "from them: set warm_start=False and fit again."
+                )
         return network
 
     def _fit_stochastic(
@@ -731,9 +741,13 @@ class BaseMLP(BaseEstimator):
 
         def objective(params):
             network.params[...] = params
-            Z, backward = network.forward(X, Context(training=True, weights=weights))
-            value, dZ = loss.value_and_gradient(Z, Y, weights)
-            backward(dZ)
+            # overflow makes the value inf or NaN, which L-BFGS-B backs off from
+            with np.errstate(over="ignore", invalid="ignore"):
+                Z, backward = network.forward(
+                    X, Context(training=True, weights=weights)
+                )
+                value, dZ = loss.value_and_gradient(Z, Y, weights)
+                backward(dZ)
             penalty.add_smooth_gradient(network.params[:n], network.grads[:n])
             return value + penalty.value(network.params[:n]), network.grads.copy()
 
@@ -760,7 +774,14 @@ class BaseMLP(BaseEstimator):
         history.loss_curve.extend(curve or [float(result.fun)])
         history.best_loss = min(history.best_loss, float(result.fun))
         history.best_iteration = None
-        if result.status != 0:
+        if not np.isfinite(result.fun):
+            warn(
+                "The lbfgs objective is infinite or NaN at the weights it ended "
+                "with: the outputs overflow. Scale the inputs (and, for "
+                "regression, the targets).",
+                RuntimeWarning,
+            )
+        elif result.status != 0:
             warn(
                 f"lbfgs failed to converge after {result.nit} iterations "
                 f"(status={result.status}): {result.message}. Increase max_iter "

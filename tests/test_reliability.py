@@ -764,3 +764,41 @@ def test_the_memory_layout_of_X_does_not_change_the_model(params):
     ).fit(X, y)
     for c, f in zip(_weights(fit(X)), _weights(fit(np.asfortranarray(X))), strict=True):
         assert_array_equal(c, f)
+
+
+def test_huge_sample_weights_train_like_their_ratios():
+    X, y, _ = _data(n=300, d=3)
+    params = dict(hidden_layer_sizes=(5,), max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("error", RuntimeWarning)  # numpy's overflow too
+        ones = MLPRegressor(**params).fit(X, y, sample_weight=np.ones(300))
+        threes = MLPRegressor(**params).fit(X, y, sample_weight=np.full(300, 3.0))
+        huge = MLPRegressor(**params).fit(X, y, sample_weight=np.full(300, 1e307))
+    for a, b, c in zip(_weights(ones), _weights(threes), _weights(huge), strict=True):
+        assert_array_equal(a, b)  # equal weights are equal weights, bit for bit
+        assert_allclose(a, c, rtol=1e-9, atol=1e-12)
+    assert huge.n_iter_ == 5
+
+
+def test_lbfgs_on_overflowing_inputs_says_so_once():
+    X, _, y = _data(n=100, d=3)
+    model = MLPClassifier(hidden_layer_sizes=(5,), solver="lbfgs")
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        model.fit(X * 1e200, y)
+    messages = [str(w.message) for w in record]
+    assert len(messages) == 1 and "outputs overflow" in messages[0], messages
+
+
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_training_on_from_non_finite_weights_is_refused(how):
+    X, y, _ = _data(n=60, d=3)
+    model = MLPRegressor(hidden_layer_sizes=(5,), max_iter=3, warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    model.coefs_[0][0, 0] = np.nan
+    with pytest.raises(ValueError, match="hold NaN or infinite values"):
+        model.fit(X, y) if how == "warm_start" else model.partial_fit(X, y)
+    assert np.isnan(model.coefs_[0][0, 0])  # left as it was
