@@ -83,17 +83,20 @@ def test_cluster_has_two_worker_processes(client):
     assert os.getpid() not in pids.values()
 
 
+def _assert_ran_on_workers(client, tasks):
+    """The fits ran as tasks on the cluster's workers."""
+    workers = set(client.scheduler_info()["workers"])
+    used = {task["worker"] for task in tasks.data}
+    assert used and used <= workers
+
+
 def test_grid_search_on_dask_equals_local(client, data):
     X, y = data
     local = _search().set_params(n_jobs=1).fit(X, y)
     with distributed.get_task_stream(client) as tasks, joblib.parallel_backend("dask"):
         remote = _search().fit(X, y)
 
-    # the fits ran on the cluster's workers
-    workers = set(client.scheduler_info()["workers"])
-    used = {task["worker"] for task in tasks.data}
-    assert used and used <= workers
-
+    _assert_ran_on_workers(client, tasks)
     assert remote.best_params_ == local.best_params_
     assert remote.cv_results_["params"] == local.cv_results_["params"]
     for key in [
@@ -127,8 +130,9 @@ def test_randomized_search_on_dask_equals_local(client, data):
         error_score="raise",
     )
     local = clone(search).set_params(n_jobs=1).fit(X, y)
-    with joblib.parallel_backend("dask"):
+    with distributed.get_task_stream(client) as tasks, joblib.parallel_backend("dask"):
         remote = clone(search).fit(X, y)
+    _assert_ran_on_workers(client, tasks)
     assert remote.best_params_ == local.best_params_
     assert_allclose(
         remote.cv_results_["mean_test_score"],
