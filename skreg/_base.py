@@ -475,11 +475,7 @@ class BaseMLP(BaseEstimator):
                 "sample_weight (times class_weight) sums to zero: at least one "
                 "sample needs a positive weight."
             )
-        # The objective depends on the weights' ratios alone. Scaling them by a
-        # power of two (exact: the same ratios bit for bit) to a largest weight
-        # in [0.5, 1) keeps the weighted sums of huge weights finite.
-        _, exponent = np.frexp(sample_weight.max())
-        return np.ldexp(sample_weight, -exponent)
+        return _scaled_to_one(sample_weight)
 
     def _apply_class_weight(self, sample_weight, y):
         return sample_weight
@@ -661,8 +657,10 @@ class BaseMLP(BaseEstimator):
                     y_val, first_call=False, classes=None, source="validation"
                 )
                 if sw_val is not None:
-                    sw_val = _check_sample_weight(
-                        sw_val, X_val, dtype=np.float64, ensure_non_negative=True
+                    sw_val = _scaled_to_one(
+                        _check_sample_weight(
+                            sw_val, X_val, dtype=np.float64, ensure_non_negative=True
+                        )
                     )
             except ValueError as exc:
                 # the checks name "X", "y", "sample_weight": say which set it is
@@ -700,7 +698,6 @@ class BaseMLP(BaseEstimator):
         scorer = None
         if self.scoring != "loss":
             scorer = make_network_scorer(self, self.scoring, X_val, y_val, sw_val)
-            scorer(network)  # a scorer unfit for these targets fails before training
         return rows, ValidationMonitor(X_val, Y_val, sw_val, loss, scorer)
 
     def _stratify_split(self, y):
@@ -967,6 +964,17 @@ def _warn_if_blown_up(curve, penalty, zero_output_loss):
         "early_stopping=True to keep the best validation epoch.",
         RuntimeWarning,
     )
+
+
+def _scaled_to_one(sample_weight):
+    """Weights scaled by a power of two to a largest weight in [0.5, 1).
+
+    Losses and scores depend on the weights' ratios alone, which the scaling
+    keeps bit for bit (a power of two is exact), while the weighted sums of
+    huge weights (1e307) stay finite.
+    """
+    _, exponent = np.frexp(sample_weight.max())
+    return np.ldexp(sample_weight, -exponent)
 
 
 def _same_outputs_as(y_val, y):

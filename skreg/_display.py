@@ -43,10 +43,12 @@ def _final_estimator(estimator):
     """The estimator holding the curves: the last step of a Pipeline, the best
     estimator of a fitted search, the regressor of a TransformedTargetRegressor,
     or the estimator itself."""
-    for attribute in ("best_estimator_", "regressor_"):
-        estimator = getattr(estimator, attribute, estimator)
+    if hasattr(estimator, "best_estimator_"):
+        return _final_estimator(estimator.best_estimator_)
+    if hasattr(estimator, "regressor_"):
+        return _final_estimator(estimator.regressor_)
     if hasattr(estimator, "steps"):
-        estimator = _final_estimator(estimator.steps[-1][1])
+        return _final_estimator(estimator.steps[-1][1])
     return estimator
 
 
@@ -375,9 +377,9 @@ def _check_has_curves(estimator):
                 "LossCurveDisplay.from_estimator."
             ) from exc
         raise TypeError(
-            f"LossCurveDisplay.from_estimator needs a fitted MLP (skreg's or "
-            f"scikit-learn's), a Pipeline ending with one, a search whose "
+            f"LossCurveDisplay.from_estimator needs a fitted estimator with a "
+            f"loss_curve_: an MLP (skreg's, or scikit-learn's with solver 'adam' "
+            f"or 'sgd'), a Pipeline ending with one, a search whose "
             f"best_estimator_ is one, or a TransformedTargetRegressor around one; "
-            f"the fitted {type(estimator).__name__} has no loss_curve_. Pass the "
-            "fitted network itself."
+            f"the fitted {type(estimator).__name__} has no loss_curve_."
         ) from exc

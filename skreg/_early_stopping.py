@@ -45,8 +45,13 @@ def split_validation(n_samples, fraction, rng, stratify=None):
 
 
 # How far (in training standard deviations) the typical column of a
-# validation set may sit from the training data before it looks unprocessed.
-_UNLIKE_TRAINING_STDS = 5.0
+# validation set may sit from the training data, or how many times wider or
+# narrower it may be, before it looks unprocessed: far beyond drift (a later
+# period of a trending series stays within about 12x), well below the gap
+# between raw and standardized features (30x on the breast cancer data).
+_UNLIKE_TRAINING_FACTOR = 20.0
+# Fewer rows give too noisy a spread to judge by.
+_UNLIKE_TRAINING_MIN_ROWS = 20
 
 
 def warn_if_unlike_training(train, val, name, hint, n_rows=10_000):
@@ -55,23 +60,27 @@ def warn_if_unlike_training(train, val, name, hint, n_rows=10_000):
 
     ``train`` and ``val`` are 2-D. Compares column means and standard
     deviations (on at most ``n_rows`` evenly spaced rows of each; dense
-    arrays only) through the median over
-    the columns that vary in ``train``, so that one shifted feature or a
-    genuine drift of a few standard deviations does not warn.
+    arrays of at least ``_UNLIKE_TRAINING_MIN_ROWS`` rows only) through the
+    median over the columns that vary in both, so that one shifted feature,
+    indicator columns absent from a small validation set, or a genuine drift
+    do not warn.
     """
-    if sp.issparse(train) or sp.issparse(val) or len(train) < 2 or len(val) < 2:
+    if sp.issparse(train) or sp.issparse(val):
+        return
+    if min(len(train), len(val)) < _UNLIKE_TRAINING_MIN_ROWS:
         return
     train, val = train[:: -(-len(train) // n_rows)], val[:: -(-len(val) // n_rows)]
     with np.errstate(all="ignore"):
-        mean, std = train.mean(axis=0), train.std(axis=0)
-        varies = std > 1e-12 * (np.abs(mean) + 1)
+        mean, std, val_std = train.mean(axis=0), train.std(axis=0), val.std(axis=0)
+        tiny = 1e-12 * (np.abs(mean) + 1)
+        varies = (std > tiny) & (val_std > tiny)
         if not varies.any():
             return
         offset = np.abs(val.mean(axis=0) - mean)[varies] / std[varies]
-        spread = np.abs(np.log(val.std(axis=0)[varies] / std[varies]))
+        spread = np.abs(np.log(val_std[varies] / std[varies]))
         distance = float(np.median(offset))
         ratio = float(np.exp(np.median(spread)))
-    if distance > _UNLIKE_TRAINING_STDS or ratio > _UNLIKE_TRAINING_STDS:
+    if distance > _UNLIKE_TRAINING_FACTOR or ratio > _UNLIKE_TRAINING_FACTOR:
         warn(
             f"{name} does not look preprocessed like the training data: its "
             f"typical column is {distance:.3g} training standard deviations off "
@@ -199,9 +208,9 @@ def make_network_scorer(estimator, scoring, X, y, sample_weight):
             if not _outputs_finite(view, X):
                 raise  # a diverging network: the training loop handles it
             raise ValueError(
-                f"scoring={scoring!r} cannot score this validation set ({exc}). "
-                "Choose a scorer for this kind of target (see "
-                "sklearn.metrics.get_scorer_names()), or scoring='loss'."
+                f"scoring={scoring!r} failed on the validation set ({exc}). "
+                "Choose a scorer for this kind of target and these predictions "
+                "(see sklearn.metrics.get_scorer_names()), or scoring='loss'."
             ) from exc
 
     return score

@@ -264,17 +264,18 @@ def test_a_fitted_model_without_curves_is_refused_with_what_to_pass(data):
 
 def test_transformed_target_regressor_is_unwrapped():
     X, y = load_diabetes(return_X_y=True)
-    model = TransformedTargetRegressor(
-        make_pipeline(
-            StandardScaler(),
-            MLPRegressor(hidden_layer_sizes=(8,), max_iter=20, random_state=0),
-        ),
-        transformer=StandardScaler(),
-    ).fit(X, y)
-    display = LossCurveDisplay.from_estimator(model)
-    assert_array_equal(
-        display.lines_["loss"].get_ydata(), model.regressor_[-1].loss_curve_
+    pipe = make_pipeline(
+        StandardScaler(),
+        MLPRegressor(hidden_layer_sizes=(8,), max_iter=20, random_state=0),
     )
+    search = GridSearchCV(pipe, {"mlpregressor__alpha": [1e-4]}, cv=2)
+    for inner, final in [
+        (pipe, lambda m: m.regressor_[-1]),
+        (search, lambda m: m.regressor_.best_estimator_[-1]),
+    ]:
+        model = TransformedTargetRegressor(inner, transformer=StandardScaler())
+        display = LossCurveDisplay.from_estimator(model.fit(X, y))
+        assert_array_equal(display.lines_["loss"].get_ydata(), final(model).loss_curve_)
 
 
 def test_name_is_the_displays_name(data):

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.datasets import make_classification, make_regression
+from sklearn.datasets import load_diabetes, make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import average_precision_score, roc_auc_score
 
@@ -198,13 +198,30 @@ def test_a_callable_scorer_sees_what_the_estimator_offers():
 @pytest.mark.parametrize(
     ("Estimator", "scoring"), [(MLPRegressor, "accuracy"), (MLPClassifier, "roc_auc")]
 )
-def test_a_scoring_unfit_for_the_targets_fails_before_training(Estimator, scoring):
+def test_a_scoring_unfit_for_the_targets_is_named(Estimator, scoring):
     X, y = _classification(n_classes=3) if Estimator is MLPClassifier else _regression()
     est = Estimator(hidden_layer_sizes=(4,), early_stopping=True, scoring=scoring)
-    with pytest.raises(ValueError, match=f"scoring='{scoring}' cannot score") as info:
+    with pytest.raises(ValueError, match=f"scoring='{scoring}' failed on the") as info:
         est.fit(X, y)
     assert "scoring='loss'" in str(info.value)
-    assert not hasattr(est, "n_iter_")
+    assert not hasattr(est, "n_iter_")  # the failed fit left nothing behind
+
+
+def test_a_scorer_is_only_asked_about_trained_epochs():
+    # mean squared log error refuses predictions <= -1, which these initial
+    # weights give; from the first epoch on they are in range
+    X, y = load_diabetes(return_X_y=True)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    est = MLPRegressor(
+        hidden_layer_sizes=(50,),
+        early_stopping=True,
+        scoring="neg_mean_squared_log_error",
+        learning_rate_init=0.01,
+        max_iter=5,
+        random_state=1,
+    )
+    _fit_quietly(est, X, y)
+    assert len(est.validation_scores_) == est.n_iter_ == 5
 
 
 @pytest.mark.parametrize(
@@ -368,8 +385,8 @@ def _fit_recording(est, *args, **kwargs):
     [
         (lambda X: X, False),
         (lambda X: X + 0.5, False),  # drift of half a standard deviation
-        (lambda X: 50 * X, True),  # another scale
-        (lambda X: X + 20, True),  # another centre
+        (lambda X: 100 * X, True),  # another scale
+        (lambda X: X + 50, True),  # another centre
     ],
 )
 def test_an_unprocessed_X_val_is_warned_about(transform, warned):
@@ -382,6 +399,32 @@ def test_an_unprocessed_X_val_is_warned_about(transform, warned):
     assert bool(messages) == warned
     if warned:
         assert "X_val" in messages[0] and "transform_input" in messages[0]
+
+
+def _one_hot_and_numeric(n, rng):
+    """3 standardized columns and a one-hot of a long-tailed 50-level category."""
+    levels = rng.zipf(1.5, size=n) % 50
+    return np.hstack([rng.normal(size=(n, 3)), np.eye(50)[levels]])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_processed_validation_sets_are_not_warned_about(seed):
+    rng = np.random.default_rng(seed)
+    est = MLPRegressor(hidden_layer_sizes=(4,), max_iter=1, random_state=0)
+    # indicator columns, most of them absent (constant) in a small X_val
+    X = _one_hot_and_numeric(2050, rng)
+    y = X[:, 0] + rng.normal(size=2050)
+    assert not _fit_recording(est, X[:2000], y[:2000], X_val=X[2000:], y_val=y[2000:])
+    # a later period of trending features and a trending target
+    t = np.arange(1000.0)
+    X = np.column_stack([t, np.sqrt(t + 1), np.log(t + 1), np.sin(t / 50)])
+    y = np.log(t + 1) + rng.normal(scale=0.1, size=1000)
+    assert not _fit_recording(est, X[:900], y[:900], X_val=X[900:], y_val=y[900:])
+    # a few-valued target, and validation sets too small to judge
+    y = rng.integers(1, 6, size=1000).astype(float)
+    assert not _fit_recording(
+        est, X[:900], y[:900], X_val=X[900:906], y_val=y[:6] * 0 + 3
+    )
 
 
 def test_y_val_on_another_scale_than_y_is_warned_about():

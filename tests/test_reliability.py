@@ -802,3 +802,30 @@ def test_training_on_from_non_finite_weights_is_refused(how):
     with pytest.raises(ValueError, match="hold NaN or infinite values"):
         model.fit(X, y) if how == "warm_start" else model.partial_fit(X, y)
     assert np.isnan(model.coefs_[0][0, 0])  # left as it was
+
+
+def test_huge_validation_weights_score_like_their_ratios():
+    X, y, _ = _data(n=400, d=3)
+    sw = np.linspace(0.5, 2.0, 400)
+    params = dict(
+        hidden_layer_sizes=(5,), max_iter=8, early_stopping=True, random_state=0
+    )
+
+    def fit(scale):
+        return MLPRegressor(**params).fit(
+            X[:300],
+            y[:300],
+            sample_weight=sw[:300] * scale,
+            X_val=X[300:],
+            y_val=y[300:],
+            sample_weight_val=sw[300:] * scale,
+        )
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("error", RuntimeWarning)  # numpy's overflow too
+        plain, huge = fit(1.0), fit(1e307)
+    assert_allclose(
+        huge.validation_loss_curve_, plain.validation_loss_curve_, rtol=1e-9
+    )
+    assert huge.best_iteration_ == plain.best_iteration_
