@@ -18,12 +18,17 @@ from sklearn.metrics import get_scorer_names
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
+from ._diagnostics import (
+    warn_if_best_epoch_blown_up,
+    warn_if_blown_up,
+    warn_if_unlike_training,
+    zero_output_loss,
+)
 from ._early_stopping import (
     ValidationMonitor,
     make_network_scorer,
     predict_in_chunks,
     split_validation,
-    warn_if_unlike_training,
 )
 from ._layers import Context
 from ._losses import LOSSES
@@ -578,14 +583,14 @@ class BaseMLP(BaseEstimator):
         ):
             # the last epoch's weights are kept: say if they are far off
             penalty_now = penalty.value(network.params[: network.n_penalized])
-            zero_loss = _zero_output_loss(loss, Y, sample_weight)
+            zero_loss = zero_output_loss(loss, Y, sample_weight)
             this_fit = history.loss_curve[len(history.loss_curve) - history.n_iter :]
-            _warn_if_blown_up(this_fit, penalty_now, zero_loss)
+            warn_if_blown_up(this_fit, penalty_now, zero_loss)
         elif history.best_iteration is not None:  # the best validation epoch is kept
             curve = history.validation_loss_curve
             kept = curve[len(curve) - history.n_iter + history.best_iteration - 1]
-            zero_loss = _zero_output_loss(loss, monitor.Y, monitor.weights)
-            _warn_if_best_epoch_blown_up(kept, zero_loss)
+            zero_loss = zero_output_loss(loss, monitor.Y, monitor.weights)
+            warn_if_best_epoch_blown_up(kept, zero_loss)
         if history.best_iteration is not None:
             if settings.restore_best_weights:
                 # best_iteration_ counts in loss_curve_, which warm starts extend
@@ -921,51 +926,6 @@ class BaseMLP(BaseEstimator):
         return tags
 
 
-# A fit whose last training objective is this many times its lowest one, or
-# whose data loss is this many times that of a network that outputs zeros, has
-# blown up without reaching inf or NaN (say with a learning rate 1e4 times too
-# high, or unscaled inputs).
-_BLOWN_UP_FACTOR = 10.0
-
-
-def _zero_output_loss(loss, Y, sample_weight, n_rows=10_000):
-    """The data loss of all-zero outputs (> 0 for every loss), on at most
-    ``n_rows`` evenly spaced rows (data sorted by target stays represented)."""
-    rows = slice(None, None, -(-len(Y) // n_rows))
-    Y = Y[rows]
-    weights = None
-    if sample_weight is not None:
-        weights = sample_weight[rows]
-        if not weights.sum() > 0:
-            return np.inf
-        weights = weights / weights.sum()
-    return loss.value(np.zeros_like(Y), Y, weights)
-
-
-def _warn_if_blown_up(curve, penalty, zero_output_loss):
-    """Warn when a fit's objective ends far above its lowest value, or its data
-    loss (objective minus ``penalty``) far above all-zero outputs' loss."""
-    if not curve:
-        return
-    last, lowest = curve[-1], min(curve)
-    if lowest > 0 and last > _BLOWN_UP_FACTOR * lowest:
-        what = f"up from {lowest:.4g} earlier in this fit"
-    elif last - penalty > _BLOWN_UP_FACTOR * zero_output_loss:
-        what = (
-            f"its data term over {_BLOWN_UP_FACTOR:g} times the "
-            f"{zero_output_loss:.4g} of all-zero outputs"
-        )
-    else:
-        return
-    warn(
-        f"The training loss ended at {last:.4g}, {what}: training did not "
-        "settle, and the weights of the last epoch are kept. Scale the inputs "
-        "(and, for regression, the targets), lower learning_rate_init, or use "
-        "early_stopping=True to keep the best validation epoch.",
-        RuntimeWarning,
-    )
-
-
 def _scaled_to_one(sample_weight):
     """Weights scaled by a power of two to a largest weight in [0.5, 1).
 
@@ -988,20 +948,6 @@ def _same_outputs_as(y_val, y):
             f"needs the outputs of y ({outputs}), one row per row of X_val."
         )
     return y_val
-
-
-def _warn_if_best_epoch_blown_up(validation_loss, zero_output_loss):
-    """Warn when even the best validation epoch, the one kept, is far worse
-    than all-zero outputs on the validation set."""
-    if validation_loss > _BLOWN_UP_FACTOR * zero_output_loss:
-        warn(
-            f"The best validation epoch, whose weights are kept, has a validation "
-            f"loss of {validation_loss:.4g}, over {_BLOWN_UP_FACTOR:g} times the "
-            f"{zero_output_loss:.4g} of all-zero outputs: training never settled. "
-            "Scale the inputs (and, for regression, the targets) or lower "
-            "learning_rate_init.",
-            RuntimeWarning,
-        )
 
 
 def _check_batch_norm_rows(batch_size, n_train):

@@ -44,51 +44,6 @@ def split_validation(n_samples, fraction, rng, stratify=None):
     )
 
 
-# How far (in training standard deviations) the typical column of a
-# validation set may sit from the training data, or how many times wider or
-# narrower it may be, before it looks unprocessed: far beyond drift (a later
-# period of a trending series stays within about 12x), well below the gap
-# between raw and standardized features (30x on the breast cancer data).
-_UNLIKE_TRAINING_FACTOR = 20.0
-# Fewer rows give too noisy a spread to judge by.
-_UNLIKE_TRAINING_MIN_ROWS = 20
-
-
-def warn_if_unlike_training(train, val, name, hint, n_rows=10_000):
-    """Warn when ``val``'s columns sit far from ``train``'s: the typical sign of
-    a validation set that missed the preprocessing the training data had.
-
-    ``train`` and ``val`` are 2-D. Compares column means and standard
-    deviations (on at most ``n_rows`` evenly spaced rows of each; dense
-    arrays of at least ``_UNLIKE_TRAINING_MIN_ROWS`` rows only) through the
-    median over the columns that vary in both, so that one shifted feature,
-    indicator columns absent from a small validation set, or a genuine drift
-    do not warn.
-    """
-    if sp.issparse(train) or sp.issparse(val):
-        return
-    if min(len(train), len(val)) < _UNLIKE_TRAINING_MIN_ROWS:
-        return
-    train, val = train[:: -(-len(train) // n_rows)], val[:: -(-len(val) // n_rows)]
-    with np.errstate(all="ignore"):
-        mean, std, val_std = train.mean(axis=0), train.std(axis=0), val.std(axis=0)
-        tiny = 1e-12 * (np.abs(mean) + 1)
-        varies = (std > tiny) & (val_std > tiny)
-        if not varies.any():
-            return
-        offset = np.abs(val.mean(axis=0) - mean)[varies] / std[varies]
-        spread = np.abs(np.log(val_std[varies] / std[varies]))
-        distance = float(np.median(offset))
-        ratio = float(np.exp(np.median(spread)))
-    if distance > _UNLIKE_TRAINING_FACTOR or ratio > _UNLIKE_TRAINING_FACTOR:
-        warn(
-            f"{name} does not look preprocessed like the training data: its "
-            f"typical column is {distance:.3g} training standard deviations off "
-            f"the training mean, and {ratio:.3g} times wider or narrower. {hint}",
-            UserWarning,
-        )
-
-
 # Rows per forward pass when predicting on many rows: activations then take
 # at most PREDICT_CHUNK_ROWS x (widest layer) floats instead of a copy of X per
 # layer (a 100,000-row validation set through 256 units is 100-200 MB).

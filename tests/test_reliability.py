@@ -16,7 +16,8 @@ from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 import skreg._base
 import skreg._training
 from skreg import MLPClassifier, MLPRegressor
-from skreg._losses import BinaryLogLoss, MultinomialLogLoss
+from skreg._diagnostics import warn_if_blown_up, zero_output_loss
+from skreg._losses import LOSSES, BinaryLogLoss, MultinomialLogLoss
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -196,7 +197,7 @@ def test_healthy_fits_are_not_warned_about(Estimator, params):
 def test_blown_up_rule(curve, penalty, fragment):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        skreg._base._warn_if_blown_up(curve, penalty, zero_output_loss=1.0)
+        warn_if_blown_up(curve, penalty, baseline=1.0)
     if fragment is None:
         assert caught == []
     else:
@@ -205,18 +206,18 @@ def test_blown_up_rule(curve, penalty, fragment):
 
 def test_zero_output_loss_samples_rows_evenly():
     # targets sorted: the first rows alone would give a baseline of 0
-    loss = skreg._base.LOSSES["squared_error"]()
+    loss = LOSSES["squared_error"]()
     Y = np.repeat([0.0, 10.0], 50)[:, None]
-    full = skreg._base._zero_output_loss(loss, Y, None)
+    full = zero_output_loss(loss, Y, None)
     assert full == 25.0
-    assert skreg._base._zero_output_loss(loss, Y, None, n_rows=10) == full
+    assert zero_output_loss(loss, Y, None, n_rows=10) == full
 
 
 def test_zero_output_loss_is_weighted():
-    loss = skreg._base.LOSSES["squared_error"]()  # all-zero outputs: 0.5 * y^2
+    loss = LOSSES["squared_error"]()  # all-zero outputs: 0.5 * y^2
     Y = np.array([[1.0], [3.0]])
-    assert skreg._base._zero_output_loss(loss, Y, None) == 0.5 * (0.5 + 4.5)
-    weighted = skreg._base._zero_output_loss(loss, Y, np.array([3.0, 1.0]))
+    assert zero_output_loss(loss, Y, None) == 0.5 * (0.5 + 4.5)
+    weighted = zero_output_loss(loss, Y, np.array([3.0, 1.0]))
     assert weighted == 0.75 * 0.5 + 0.25 * 4.5
 
 
