@@ -432,7 +432,7 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
     See Also
     --------
     MLPRegressor : The same network for regression.
-    sklearn.neural_network.MLPClassifier : scikit-learn's MLP, which skreg extends.
+    sklearn.neural_network.MLPClassifier : The scikit-learn MLP that skreg extends.
 {_NOTES_DOC}{_REFERENCES_DOC}
     Examples
     --------
@@ -768,7 +768,7 @@ class MLPRegressor(RegressorMixin, _MCDropoutMixin, BaseMLP):
     See Also
     --------
     MLPClassifier : The same network for classification.
-    sklearn.neural_network.MLPRegressor : scikit-learn's MLP, which skreg extends.
+    sklearn.neural_network.MLPRegressor : The scikit-learn MLP that skreg extends.
 {_NOTES_DOC}{_REFERENCES_DOC}
     Examples
     --------
