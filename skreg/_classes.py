@@ -154,8 +154,9 @@ _PARAMETERS_DOC = """
 
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping, in [0, 1).
-        0 holds out nothing: 'auto' then leaves early stopping off, and
-        ``early_stopping=True`` needs ``X_val`` and ``y_val``.
+        0 holds out nothing: 'auto' then leaves early stopping off, and with
+        ``early_stopping=True`` but no ``X_val``/``y_val`` a warning says so
+        and the fit runs without early stopping.
 
     restore_best_weights : bool, default=True
         With early stopping, end with the weights (and batch-norm statistics)

@@ -159,7 +159,7 @@ def make_network_scorer(estimator, scoring, X, y, sample_weight):
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         try:
             return scorer(view, X, y, **kwargs)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, AttributeError) as exc:
             if not _outputs_finite(view, X):
                 raise  # a diverging network: the training loop handles it
             raise ValueError(

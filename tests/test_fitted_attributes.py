@@ -358,7 +358,11 @@ def test_validation_fraction_zero_holds_out_nothing():
     X = np.tile(X, (50, 1))[:10_001]  # over 'auto''s 10,000-row threshold
     y = np.tile(y, 50)[:10_001]
     params = dict(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
-    auto = _fit_quietly(MLPClassifier(validation_fraction=0.0, **params), X, y)
+    auto = MLPClassifier(validation_fraction=0.0, early_stopping="auto", **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # no "turned off" warning
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        auto.fit(X, y)
     assert auto.validation_scores_ is None
     with pytest.warns(UserWarning, match="gives 0 validation"):
         forced = MLPClassifier(validation_fraction=0.0, early_stopping=True, **params)
@@ -434,3 +438,12 @@ def test_y_val_on_another_scale_than_y_is_warned_about():
     messages = _fit_recording(est, X[80:], y[80:], X_val=X[:80], y_val=raw)
     assert len(messages) == 1 and "TransformedTargetRegressor" in messages[0]
     assert not _fit_recording(est, X[80:], y[80:], X_val=X[:80], y_val=y[:80])
+
+
+def test_a_scoring_the_regressor_cannot_use_is_named():
+    X, y = _regression()
+    est = MLPRegressor(
+        hidden_layer_sizes=(4,), early_stopping=True, scoring="neg_log_loss"
+    )
+    with pytest.raises(ValueError, match="scoring='neg_log_loss' failed on the"):
+        est.fit(X, y)

@@ -830,3 +830,44 @@ def test_huge_validation_weights_score_like_their_ratios():
         huge.validation_loss_curve_, plain.validation_loss_curve_, rtol=1e-9
     )
     assert huge.best_iteration_ == plain.best_iteration_
+
+
+def test_weights_are_scaled_by_a_power_of_two():
+    from skreg._base import _scaled_to_one
+
+    w = np.array([3.0, 1.0, 7.0, 0.1])
+    scaled = _scaled_to_one(w)
+    assert 0.5 <= scaled.max() < 1.0
+    assert_array_equal(scaled * 8, w)  # exact: 7 scales to 7/8
+
+
+def test_best_epoch_blown_up_threshold():
+    from skreg._diagnostics import warn_if_best_epoch_blown_up
+
+    with pytest.warns(RuntimeWarning, match="never settled"):
+        warn_if_best_epoch_blown_up(11.0, baseline=1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_if_best_epoch_blown_up(9.0, baseline=1.0)
+
+
+def test_training_on_from_infinite_intercepts_is_refused():
+    X, y, _ = _data(n=60, d=3)
+    model = MLPRegressor(hidden_layer_sizes=(5,), max_iter=3, warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    model.intercepts_[-1][0] = np.inf
+    with pytest.raises(ValueError, match="hold NaN or infinite values"):
+        model.fit(X, y)
+
+
+def test_y_val_beyond_float32_is_refused():
+    X, y, _ = _data()
+    y_val = y[:20].copy()
+    y_val[3] = 1e39
+    model = MLPRegressor(hidden_layer_sizes=(4,), dtype="float32", max_iter=2)
+    with pytest.raises(ValueError, match="^y_val has values beyond float32"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            model.fit(X, y, X_val=X[:20], y_val=y_val)
