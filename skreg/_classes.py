@@ -51,7 +51,8 @@ _OBJECTIVE_DOC = r"""
     ``learning_rate_init sqrt(1 - beta_2^t) / (sqrt(v) + epsilon)``, since
     its biased first moment of a steady gradient is ``(1 - beta_1^t)`` times
     it). Weights that do not matter therefore become exactly ``0.0``. ``solver='lbfgs'``
-    minimizes :math:`J` on the full batch and refuses ``l1_ratio > 0``.
+    minimizes :math:`J` on the full batch and refuses ``l1_ratio > 0`` (with
+    ``alpha > 0``).
 
     Mapping from scikit-learn: its MLP adds
     :math:`\frac{\alpha_{sk}}{2 n_B} \lVert W \rVert_2^2` to the mean loss of

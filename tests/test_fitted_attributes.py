@@ -135,6 +135,19 @@ def test_loss_curve_display_aligns_validation_with_the_last_epochs():
 # scorers see the network being trained
 
 
+def _monitored_fit(Estimator, X, y, scoring):
+    """A 4-epoch fit on ``X[80:]`` that monitors ``X[:80]`` with ``scoring``;
+    without early stopping the last epoch's score belongs to the final weights."""
+    est = Estimator(
+        hidden_layer_sizes=(8,),
+        early_stopping=False,
+        scoring=scoring,
+        max_iter=4,
+        random_state=0,
+    )
+    return _fit_quietly(est, X[80:], y[80:], X_val=X[:80], y_val=y[:80])
+
+
 @pytest.mark.parametrize(
     ("scoring", "metric"),
     [("roc_auc", roc_auc_score), ("average_precision", average_precision_score)],
@@ -142,15 +155,7 @@ def test_loss_curve_display_aligns_validation_with_the_last_epochs():
 def test_threshold_scorers_score_the_probabilities(scoring, metric):
     X, y = _classification()
     X_val, y_val = X[:80], y[:80]
-    # monitored only: the last epoch's score belongs to the final weights
-    est = MLPClassifier(
-        hidden_layer_sizes=(8,),
-        early_stopping=False,
-        scoring=scoring,
-        max_iter=4,
-        random_state=0,
-    )
-    _fit_quietly(est, X[80:], y[80:], X_val=X_val, y_val=y_val)
+    est = _monitored_fit(MLPClassifier, X, y, scoring)
     expected = metric(y_val, est.predict_proba(X_val)[:, 1])
     assert_allclose(est.validation_scores_[-1], expected, rtol=1e-6)
 
@@ -159,13 +164,7 @@ def test_threshold_scorers_score_the_probabilities(scoring, metric):
 def test_a_callable_scorer_can_call_score(Estimator):
     X, y = _classification() if Estimator is MLPClassifier else _regression()
     X_val, y_val = X[:80], y[:80]
-    est = Estimator(
-        hidden_layer_sizes=(8,),
-        scoring=lambda estimator, X, y: estimator.score(X, y),
-        max_iter=4,
-        random_state=0,
-    )
-    _fit_quietly(est, X[80:], y[80:], X_val=X_val, y_val=y_val)
+    est = _monitored_fit(Estimator, X, y, lambda estimator, X, y: estimator.score(X, y))
     assert_allclose(est.validation_scores_[-1], est.score(X_val, y_val), rtol=1e-6)
 
 
@@ -182,14 +181,7 @@ def test_a_callable_scorer_sees_what_the_estimator_offers():
         log_proba = estimator.predict_log_proba(X)
         return float(np.mean(log_proba[np.arange(len(y)), y]))
 
-    est = MLPClassifier(
-        hidden_layer_sizes=(8,),
-        early_stopping=False,
-        scoring=mean_log_proba,
-        max_iter=4,
-        random_state=0,
-    )
-    _fit_quietly(est, X[80:], y[80:], X_val=X_val, y_val=y_val)
+    est = _monitored_fit(MLPClassifier, X, y, mean_log_proba)
     assert seen == {"n_features": 6, "alpha": est.alpha}
     expected = mean_log_proba(est, X_val, y_val)
     assert_allclose(est.validation_scores_[-1], expected, rtol=1e-6)
