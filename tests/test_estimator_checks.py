@@ -31,12 +31,12 @@ RANDOM_SPLIT = (
 )
 FLOAT32 = (
     "float32 training sums the weighted and the repeated rows in a different "
-    "order; after 200 epochs predictions agree to ~1e-6, while the check "
-    "demands rtol=1e-7, below float32 resolution (whether it trips depends on "
-    "the BLAS; the classifier's dense case does with OpenBLAS 0.3.31, the other three "
-    "float32 cases pass). The same configuration in float64 (dtype='auto' on "
-    "this data) passes; test_float32_sample_weight_equivalence checks float32 "
-    "at its resolution."
+    "order, and the BLAS picks that order by CPU (OpenBLAS's Haswell and "
+    "SkylakeX kernels differ): after 200 epochs predictions agree to ~1e-7-6e-6 "
+    "relative, while the check demands rtol=1e-7, below float32 resolution, so "
+    "its verdict would depend on the machine. Skipped for dtype='float32'; "
+    "test_float32_sample_weight_equivalence runs its protocol at a tolerance "
+    "float32 can meet, and the same configurations in float64 pass the check."
 )
 POISSON_MULTIOUTPUT = (
     "check_regressor_multioutput fits make_regression targets, which are "
@@ -125,13 +125,8 @@ def _expected_failed_checks(estimator):
 )
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_sklearn_compatible_estimator(estimator, check, request):
-    if (
-        estimator.dtype == "float32"
-        and isinstance(estimator, MLPClassifier)
-        and _check_name(check) == "check_sample_weight_equivalence_on_dense_data"
-    ):
-        # not strict: it passes with some BLAS builds
-        request.applymarker(pytest.mark.xfail(reason=FLOAT32, strict=False))
+    if estimator.dtype == "float32" and _check_name(check) in SAMPLE_WEIGHT_CHECKS:
+        pytest.skip(FLOAT32)
     check(estimator)
 
 
@@ -143,7 +138,14 @@ def _check_name(check):
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_float32_sample_weight_equivalence(Estimator, sparse):
-    """The sample-weight check's data and protocol, at float32 resolution."""
+    """The sample-weight check's data and protocol, at float32 resolution.
+
+    Weighted and repeated rows are summed in different orders, so float32
+    fits drift apart by rounding alone: up to 6e-6 relative (1e-6 absolute on
+    probabilities) after 200 epochs, depending on the CPU's BLAS kernels. The
+    tolerance leaves a 15x margin over that, while weights that were ignored
+    or applied twice move predictions by more than 1e-2.
+    """
     rng = np.random.RandomState(42)
     X = rng.rand(15, 30)
     y = rng.randint(0, 3, size=15)
@@ -155,5 +157,5 @@ def test_float32_sample_weight_equivalence(Estimator, sparse):
     repeated = Estimator(dtype="float32", random_state=0).fit(X_repeated, y_repeated)
     method = "predict_proba" if hasattr(weighted, "predict_proba") else "predict"
     assert_allclose(
-        getattr(weighted, method)(X), getattr(repeated, method)(X), rtol=2e-5, atol=1e-7
+        getattr(weighted, method)(X), getattr(repeated, method)(X), rtol=1e-4, atol=1e-6
     )
