@@ -73,8 +73,17 @@ _PARAMETERS_DOC = """
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of units in the ith hidden layer.
 
-    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
-        Activation of the hidden layers.
+    activation : {'identity', 'logistic', 'tanh', 'relu', 'gelu', 'silu', \
+'mish', 'selu'}, default='relu'
+        Activation of the hidden layers. Besides scikit-learn's four:
+        'gelu', ``x Phi(x)`` with the standard normal CDF ``Phi`` (Hendrycks
+        & Gimpel, 2016), in its exact erf form (PyTorch's and Keras' default;
+        the tanh approximation saves nothing in numpy, where ``erf`` is one
+        vectorized call); 'silu', ``x sigmoid(x)`` (Elfwing et al., 2018);
+        'mish', ``x tanh(softplus(x))`` (Misra, 2019); 'selu', the scaled
+        exponential linear unit of Klambauer et al. (2017), with which every
+        weight layer is initialized LeCun-normal (``N(0, 1 / n_in)`` weights,
+        zero biases) instead of Glorot-uniform, as self-normalization needs.
 
     solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
         'adam' (Kingma & Ba, 2015), 'sgd' with (Nesterov) momentum, or
@@ -343,6 +352,19 @@ _REFERENCES_DOC = """
 
     Gal, Y. and Ghahramani, Z. (2016). Dropout as a Bayesian approximation.
     ICML.
+
+    Hendrycks, D. and Gimpel, K. (2016). Gaussian error linear units (GELUs).
+    arXiv:1606.08415.
+
+    Elfwing, S., Uchibe, E. and Doya, K. (2018). Sigmoid-weighted linear
+    units for neural network function approximation in reinforcement
+    learning. Neural Networks 107, 3-11.
+
+    Misra, D. (2019). Mish: a self regularized non-monotonic activation
+    function. arXiv:1908.08681.
+
+    Klambauer, G., Unterthiner, T., Mayr, A. and Hochreiter, S. (2017).
+    Self-normalizing neural networks. NeurIPS.
 """
 
 
