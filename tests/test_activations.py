@@ -15,9 +15,7 @@ from skreg import MLPClassifier, MLPRegressor
 from skreg._layers import Activation, Context
 from skreg._network import Network, build_layers
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 NEW_ACTIVATIONS = ["gelu", "silu", "mish", "selu"]
 
@@ -153,4 +151,3 @@ def test_lbfgs_trains_with_each_activation(name):
         hidden_layer_sizes=(16,), activation=name, solver="lbfgs", random_state=0
     ).fit(X, y)
     assert reg.score(X, y) > 0.9
-

@@ -106,6 +106,7 @@ def _instances():
         yield MLPRegressor(**params)
     yield MLPClassifier(class_weight="balanced")
     yield MLPClassifier(class_weight="balanced", solver="lbfgs")
+    yield MLPClassifier(label_smoothing=0.1)
 
 
 def _expected_failed_checks(estimator):
