@@ -2,7 +2,14 @@
 
 from ._classes import MLPClassifier, MLPRegressor
 from ._display import LossCurveDisplay
+from ._preprocessing import SmoothClippedRobustScaler
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["LossCurveDisplay", "MLPClassifier", "MLPRegressor", "__version__"]
+__all__ = [
+    "LossCurveDisplay",
+    "MLPClassifier",
+    "MLPRegressor",
+    "SmoothClippedRobustScaler",
+    "__version__",
+]

@@ -111,7 +111,11 @@ class BaseMLP(BaseEstimator):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "activation": [
+            StrOptions(
+                {"identity", "logistic", "tanh", "relu", "gelu", "silu", "mish", "selu"}
+            )
+        ],
         "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
@@ -419,7 +423,7 @@ class BaseMLP(BaseEstimator):
         network = self._network_for_training(
             X.shape[1], Y.shape[1], dtype, architecture, first_call, rngs
         )
-        loss = LOSSES[self._loss_name()]()
+        loss = self._training_loss()
         penalty = ElasticNet(self.alpha, self.l1_ratio)
         if self.solver == "lbfgs":
             if validation[0] is not None:
@@ -457,6 +461,9 @@ class BaseMLP(BaseEstimator):
         if X.dtype == np.float32 or X.shape[0] > _AUTO_FLOAT32_MIN_SAMPLES:
             return np.dtype(np.float32)
         return np.dtype(np.float64)
+
+    def _training_loss(self):
+        return LOSSES[self._loss_name()]()
 
     def _training_weights(self, X, y, sample_weight):
         if sample_weight is None and getattr(self, "class_weight", None) is None:
@@ -589,7 +596,7 @@ class BaseMLP(BaseEstimator):
         elif history.best_iteration is not None:  # the best validation epoch is kept
             curve = history.validation_loss_curve
             kept = curve[len(curve) - history.n_iter + history.best_iteration - 1]
-            zero_loss = zero_output_loss(loss, monitor.Y, monitor.weights)
+            zero_loss = zero_output_loss(monitor.loss, monitor.Y, monitor.weights)
             warn_if_best_epoch_blown_up(kept, zero_loss)
         if history.best_iteration is not None:
             if settings.restore_best_weights:
@@ -703,7 +710,9 @@ class BaseMLP(BaseEstimator):
         scorer = None
         if self.scoring != "loss":
             scorer = make_network_scorer(self, self.scoring, X_val, y_val, sw_val)
-        return rows, ValidationMonitor(X_val, Y_val, sw_val, loss, scorer)
+        # the plain loss, whatever the training loss adds (label smoothing)
+        plain_loss = LOSSES[self._loss_name()]()
+        return rows, ValidationMonitor(X_val, Y_val, sw_val, plain_loss, scorer)
 
     def _stratify_split(self, y):
         return False
