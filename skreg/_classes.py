@@ -251,7 +251,7 @@ _PARAMETERS_DOC = """
         the main thread. OpenBLAS threads spin while they wait for each
         other, so when another process holds a core a fit with several
         threads can run tens of times slower than with one. 'auto' trains
-        networks below 2 million multiply-adds per mini-batch with one
+        networks below 10 million multiply-adds per mini-batch with one
         thread; larger ones time a few steps with one thread and with the
         process's count, keep the faster and time again when steps slow
         down. Since the thread count changes how float32 products are

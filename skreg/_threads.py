@@ -9,9 +9,9 @@ up to twice its speed with two. Since OpenBLAS sums float32 products in
 another order with another thread count, the choice can change the numbers,
 so it is a parameter (``blas_threads``):
 
-- ``"auto"`` (default): networks below :data:`SINGLE_THREAD_MACS`
-  multiply-adds per mini-batch train with one thread (a fixed rule: the same
-  model bit for bit); larger ones time a few steps with one thread and with
+- ``"auto"`` (default): networks below :data:`SINGLE_THREAD_MACS` (10
+  million) multiply-adds per mini-batch train with one thread (a fixed rule:
+  the same model bit for bit); larger ones time a few steps with one thread and with
   the process's thread count, keep the faster, and time again when steps
   slow down (another process took a core) or, with backing off, now and then
   when one thread was kept (the other process may have ended).
@@ -33,10 +33,12 @@ from threadpoolctl import ThreadpoolController
 
 # Networks whose matrix products per mini-batch (forward pass) stay below this
 # many multiply-adds train with one BLAS thread when fitted from the main
-# thread. Measured on 2 cores (benchmarks/README.md): there two threads gain
-# at most 4 % on an idle machine (digits' 64-100-10 network, 1.5 million) but
-# are 1.5-40x slower when other work shares the cores.
-SINGLE_THREAD_MACS = 2_000_000
+# thread, a fixed rule that keeps their models the same bit for bit. Measured
+# on 2 cores (benchmarks/README.md): two threads gain at most 4 % on an idle
+# machine at 1.5 million (digits' 64-100-10 network) and 13 % at 3.8 million,
+# but are 1.5-40x slower when other work shares the cores; below 10 million
+# the gain does not pay for a choice that varies from run to run.
+SINGLE_THREAD_MACS = 10_000_000
 # steps timed per candidate thread count; the first of each is not counted
 # (it pays for waking the threads)
 TRIAL_STEPS = 5

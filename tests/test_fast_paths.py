@@ -362,9 +362,9 @@ def test_fits_in_worker_threads_do_not_touch_the_blas_limit(monkeypatch):
     assert callers == [threading.main_thread()]
 
 
-# "auto" times its first steps with the process's count, then with one thread
+# "auto" times its first steps with one thread, then with the process's count
 @pytest.mark.parametrize(
-    "blas_threads, expected", [(None, "before"), (1, "one"), ("auto", "before")]
+    "blas_threads, expected", [(None, "before"), (1, "one"), ("auto", "one")]
 )
 def test_large_networks_blas_threads(
     monkeypatch, two_blas_threads, blas_threads, expected
@@ -372,14 +372,14 @@ def test_large_networks_blas_threads(
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(200, 400)), np.arange(200) % 2
     before = two_blas_threads
-    # 200 rows x (400 x 100 + 100 x 1) multiply-adds per batch: above the limit
+    # 200 rows x (400 x 300 + 300 x 1) multiply-adds per batch: above the limit
     large = MLPClassifier(
-        hidden_layer_sizes=(100,),
+        hidden_layer_sizes=(300,),
         max_iter=1,
         random_state=0,
         blas_threads=blas_threads,
     )
-    macs = 200 * (400 * 100 + 100)
+    macs = 200 * (400 * 300 + 300)
     assert macs >= skreg._threads.SINGLE_THREAD_MACS
     during = _blas_threads_during_training(monkeypatch, large, X, y)
     assert during == (before if expected == "before" else [1] * len(before))
