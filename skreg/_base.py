@@ -40,9 +40,9 @@ from ._training import (
     LoopSettings,
     TrainingData,
     as_batches_ready,
-    blas_threads_for,
     train,
 )
+from ._threads import BlasThreads
 from ._warnings import warn
 from .utils._sklearn_compat import (
     Interval,
@@ -154,6 +154,11 @@ class BaseMLP(BaseEstimator):
         "max_norm": [None, Interval(Real, 0, None, closed="neither")],
         "input_noise": [Interval(Real, 0, None, closed="left")],
         "dtype": [StrOptions({"auto", "float32", "float64"})],
+        "blas_threads": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+            None,
+        ],
     }
 
     def __init__(
@@ -193,6 +198,7 @@ class BaseMLP(BaseEstimator):
         max_norm=None,
         input_noise=0.0,
         dtype="auto",
+        blas_threads="auto",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -228,6 +234,7 @@ class BaseMLP(BaseEstimator):
         self.max_norm = max_norm
         self.input_noise = input_noise
         self.dtype = dtype
+        self.blas_threads = blas_threads
 
     # ------------------------------------------------------------------
     # parameters that need more than _parameter_constraints
@@ -569,7 +576,9 @@ class BaseMLP(BaseEstimator):
         if monitor is None:
             history.end_validation_curves()
         start = network.snapshot()
-        with blas_threads_for(network, settings.batch_size):
+        threads = BlasThreads(self.blas_threads, _batch_macs(network, settings))
+        settings.on_step = threads.step_done
+        with threads:
             converged = train(
                 network,
                 loss,
@@ -933,6 +942,12 @@ class BaseMLP(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _batch_macs(network, settings):
+    """Multiply-adds of one mini-batch's forward pass through the dense layers."""
+    per_row = sum(layer.n_in * layer.n_out for layer in network.dense_layers)
+    return settings.batch_size * per_row
 
 
 def _scaled_to_one(sample_weight):

@@ -245,6 +245,21 @@ _PARAMETERS_DOC = """
         float64 (scipy's L-BFGS-B does). Predictions are computed in float64
         from the fitted weights whatever the training precision, so they do
         not depend on how rows are batched.
+
+    blas_threads : 'auto', int or None, default='auto'
+        BLAS threads for training with 'adam' and 'sgd' when ``fit`` runs in
+        the main thread. OpenBLAS threads spin while they wait for each
+        other, so when another process holds a core a fit with several
+        threads can run tens of times slower than with one. 'auto' trains
+        networks below 10 million multiply-adds per mini-batch with one
+        thread; larger ones time a few steps with one thread and with the
+        process's count, keep the faster and time again when steps slow
+        down. Since the thread count changes how float32 products are
+        summed, 'auto' on a large network can give slightly different
+        models from run to run; an int fixes the count for the whole fit
+        (bit for bit reproducible), and None leaves the process's BLAS
+        settings alone (as do fits run from worker threads, whose BLAS pool
+        is shared).
 """
 
 _ATTRIBUTES_DOC = """
@@ -538,6 +553,7 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
         dtype="auto",
         class_weight=None,
         label_smoothing=0.0,
+        blas_threads="auto",
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -574,6 +590,7 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
             max_norm=max_norm,
             input_noise=input_noise,
             dtype=dtype,
+            blas_threads=blas_threads,
         )
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
@@ -884,6 +901,7 @@ class MLPRegressor(RegressorMixin, _MCDropoutMixin, BaseMLP):
         max_norm=None,
         input_noise=0.0,
         dtype="auto",
+        blas_threads="auto",
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -920,6 +938,7 @@ class MLPRegressor(RegressorMixin, _MCDropoutMixin, BaseMLP):
             max_norm=max_norm,
             input_noise=input_noise,
             dtype=dtype,
+            blas_threads=blas_threads,
         )
         self.loss = loss
 
