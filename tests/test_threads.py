@@ -163,13 +163,6 @@ def test_worker_threads_set_nothing(blas):
     assert blas.limits == []
 
 
-@pytest.mark.parametrize("bad", [0, -1, 1.5, "all"])
-def test_bad_blas_threads_are_refused(bad):
-    X, y = np.eye(4), [0, 1, 0, 1]
-    with pytest.raises(ValueError, match="'blas_threads' parameter"):
-        MLPClassifier(blas_threads=bad).fit(X, y)
-
-
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_a_pinned_count_repeats_the_model_bit_for_bit():
     rng = np.random.default_rng(0)
