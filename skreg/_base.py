@@ -892,7 +892,8 @@ class BaseMLP(BaseEstimator):
         return network
 
     def _validated_input(self, X):
-        """X checked against the fitted model, in float64."""
+        """X checked against the fitted model, in float64, and X's float dtype
+        (float64 for integer X), which predictions are returned in."""
         X = validate_data(
             self,
             X,
@@ -900,13 +901,17 @@ class BaseMLP(BaseEstimator):
             dtype=(np.float64, np.float32),
             reset=False,
         )
-        return as_batches_ready(X, np.float64)
+        return as_batches_ready(X, np.float64), X.dtype
 
     def _forward(self, X):
-        """Raw outputs (before the output activation) for input X.
+        """Raw outputs (before the output activation) for input X, in float64,
+        and X's float dtype, which predictions are returned in.
 
         Computed in float64 on slices of rows, so that predicting on a large X
-        needs neither a float64 copy of it nor full-size activations.
+        needs neither a float64 copy of it nor full-size activations, and a
+        row's prediction does not depend on the rows predicted with it. Only
+        the result is rounded to X's dtype (float32 in, float32 out, as
+        scikit-learn's MLP).
         """
         network = self._prediction_network()
         X = validate_data(
@@ -918,7 +923,7 @@ class BaseMLP(BaseEstimator):
         )
         if sp.issparse(X):
             X = X.tocsr()  # row slices
-        return predict_in_chunks(network, X, np.float64)
+        return predict_in_chunks(network, X, np.float64), X.dtype
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

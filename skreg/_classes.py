@@ -235,7 +235,8 @@ _PARAMETERS_DOC = """
         results exact to scikit-learn's tolerances. lbfgs always runs in
         float64 (scipy's L-BFGS-B does). Predictions are computed in float64
         from the fitted weights whatever the training precision, so they do
-        not depend on how rows are batched.
+        not depend on how rows are batched, and returned in X's float dtype
+        (float32 for float32 X, as scikit-learn's MLP).
 """
 
 _ATTRIBUTES_DOC = """
@@ -391,12 +392,12 @@ class _MCDropoutMixin:
         ):
             raise ValueError(f"n_samples must be an int >= 1, got {n_samples!r}.")
         network = self._prediction_network()
-        X = self._validated_input(X)
+        X, dtype = self._validated_input(X)
         seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
         rng = np.random.default_rng(seed)
         ctx = Context(training=False, rng=rng, mc_dropout=True)
         passes = [
-            self._sample_from_output(network.forward(X, ctx)[0])
+            self._sample_from_output(network.forward(X, ctx)[0], dtype=dtype)
             for _ in range(int(n_samples))
         ]
         return np.stack(passes)
@@ -619,7 +620,8 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
     def _binary(self):
         return self._label_binarizer.y_type_ == "binary"
 
-    def _proba_from_output(self, Z):
+    def _proba_from_output(self, Z, dtype=None):
+        """Probabilities from raw outputs, in ``dtype`` (default: Z's)."""
         if self._loss_name() == "log_loss":
             proba = softmax(Z, axis=1)
         elif self._binary():
@@ -627,6 +629,7 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
             proba = np.hstack([expit(-Z), expit(Z)])
         else:
             proba = expit(Z)
+        proba = proba.astype(Z.dtype if dtype is None else dtype, copy=False)
         # keep every probability strictly inside (0, 1), so that its log is finite
         tiny = np.finfo(proba.dtype).tiny
         return np.clip(proba, tiny, np.nextafter(proba.dtype.type(1), 0))
@@ -652,7 +655,7 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
             The predicted classes.
         """
-        return self._decode_output(self._forward(X))
+        return self._decode_output(self._forward(X)[0])
 
     def predict_proba(self, X):
         """Probability estimates.
@@ -666,9 +669,10 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
         -------
         proba : ndarray of shape (n_samples, n_classes)
             Probability of each class, in the order of ``classes_``; for
-            multilabel targets, the probability of each label.
+            multilabel targets, the probability of each label; float32 for
+            float32 X, else float64.
         """
-        return self._proba_from_output(self._forward(X))
+        return self._proba_from_output(*self._forward(X))
 
     def predict_log_proba(self, X):
         """Logarithm of the probability estimates, computed stably from logits.
@@ -681,9 +685,11 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
-            ``log(predict_proba(X))`` without underflow to ``-inf``.
+            ``log(predict_proba(X))`` without underflow to ``-inf``, in X's
+            float dtype as ``predict_proba``.
         """
-        return self._log_proba_from_output(self._forward(X))
+        Z, dtype = self._forward(X)
+        return self._log_proba_from_output(Z).astype(dtype, copy=False)
 
     def _log_proba_from_output(self, Z):
         if self._loss_name() == "log_loss":
@@ -880,11 +886,14 @@ class MLPRegressor(RegressorMixin, _MCDropoutMixin, BaseMLP):
     def _loss_name(self):
         return self.loss
 
-    def _decode_output(self, Z, loss_name=None):
+    def _decode_output(self, Z, loss_name=None, dtype=None):
         """Predictions from raw outputs, by the fitted loss's inverse link
-        (``loss_name`` overrides it while a fit runs)."""
+        (``loss_name`` overrides it while a fit runs), in ``dtype`` (default:
+        Z's)."""
         loss_name = self._fitted_loss if loss_name is None else loss_name
         pred = LOSSES[loss_name]().inverse_link(Z)
+        if dtype is not None:
+            pred = pred.astype(dtype, copy=False)
         return pred.ravel() if pred.shape[1] == 1 else pred
 
     _sample_from_output = _decode_output
@@ -910,14 +919,16 @@ class MLPRegressor(RegressorMixin, _MCDropoutMixin, BaseMLP):
             Only with ``return_std=True``.
         """
         if not return_std:
-            return self._decode_output(self._forward(X))
+            Z, dtype = self._forward(X)
+            return self._decode_output(Z, dtype=dtype)
         if not self._has_prediction_masks():
             warn(
                 "return_std=True without dropout, input_dropout or dropconnect: the "
                 "network is deterministic, so the standard deviation is zero.",
                 UserWarning,
             )
-            mean = self._decode_output(self._forward(X))
+            Z, dtype = self._forward(X)
+            mean = self._decode_output(Z, dtype=dtype)
             return mean, np.zeros_like(mean)
         samples = self.sample_predictions(X, random_state=self.random_state)
         return samples.mean(axis=0), samples.std(axis=0)

@@ -439,3 +439,32 @@ def test_a_scoring_the_regressor_cannot_use_is_named():
     )
     with pytest.raises(ValueError, match="scoring='neg_log_loss' failed on the"):
         est.fit(X, y)
+
+
+# --------------------------------------------------------------------------
+# prediction dtype
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_predictions_come_in_the_float_dtype_of_X(Estimator):
+    """float32 in, float32 out (as scikit-learn's MLP); computed in float64
+    all the same, so a float32 prediction is the float64 one rounded once."""
+    X, y = _classification() if Estimator is MLPClassifier else _regression()
+    est = Estimator(hidden_layer_sizes=(8,), dropout=0.2, max_iter=5, random_state=0)
+    est.fit(X, y)
+    X32 = X.astype(np.float32)
+    methods = ["predict_proba", "predict_log_proba"]
+    if Estimator is MLPRegressor:
+        methods = ["predict"]
+    for method in methods:
+        out32 = getattr(est, method)(X32)
+        out64 = getattr(est, method)(X32.astype(np.float64))
+        assert out32.dtype == np.float32, method
+        assert out64.dtype == np.float64, method
+        assert_array_equal(out32, out64.astype(np.float32))
+    assert getattr(est, methods[0])(np.round(X).astype(int)).dtype == np.float64
+    samples = est.sample_predictions(X32, n_samples=2, random_state=0)
+    assert samples.dtype == np.float32
+    if Estimator is MLPRegressor:
+        mean, std = est.predict(X32, return_std=True)
+        assert mean.dtype == std.dtype == np.float32
