@@ -851,21 +851,24 @@ class BaseMLP(BaseEstimator):
                 "with warm_start=True or partial_fit, keep hidden_layer_sizes and "
                 "the number of features and outputs unchanged."
             )
+        fitted_batch_norm = [p is not None for p in self.batch_norm_params_]
+        # batch norm replaces a layer's intercepts by its own parameters
+        batch_norm = [not layer.bias for layer in dense[:-1]]
+        if fitted_batch_norm != batch_norm:
+            raise ValueError(
+                f"batch_norm={self.batch_norm!r} normalizes the hidden layers "
+                f"{batch_norm} but the fitted model normalizes {fitted_batch_norm}: "
+                "with warm_start=True or partial_fit, keep batch_norm unchanged "
+                "(or set warm_start=False to train a new model)."
+            )
         for layer, coef, intercept in zip(
             dense, self.coefs_, self.intercepts_, strict=True
         ):
             layer.params["coef"][...] = coef
             if layer.bias:
                 layer.params["intercept"][...] = intercept
-        fitted_norms = [
-            p for p in getattr(self, "batch_norm_params_", []) if p is not None
-        ]
+        fitted_norms = [p for p in self.batch_norm_params_ if p is not None]
         norms = network.batch_norm_layers
-        if len(fitted_norms) != len(norms):
-            raise ValueError(
-                "batch_norm differs from the fitted model's: with warm_start=True "
-                "or partial_fit, keep batch_norm unchanged."
-            )
         for layer, values in zip(norms, fitted_norms, strict=True):
             layer.params["gamma"][...] = values["gamma"]
             layer.params["beta"][...] = values["beta"]
