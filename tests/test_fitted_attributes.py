@@ -201,18 +201,24 @@ def test_a_scoring_unfit_for_the_targets_is_named(Estimator, scoring):
 
 def test_a_scorer_is_only_asked_about_trained_epochs():
     # mean squared log error refuses predictions <= -1, which these initial
-    # weights give; from the first epoch on they are in range
+    # weights give on the validation set; from the first epoch on they are
+    # in range
     X, y = load_diabetes(return_X_y=True)
     X = (X - X.mean(axis=0)) / X.std(axis=0)
+    params = dict(hidden_layer_sizes=(50,), random_state=1)
+    # the precondition: the initial weights (a vanishing step leaves them)
+    initial = _fit_quietly(
+        MLPRegressor(**params, learning_rate_init=1e-12, max_iter=1), X, y
+    )
+    assert initial.predict(X).min() <= -1
     est = MLPRegressor(
-        hidden_layer_sizes=(50,),
+        **params,
         early_stopping=True,
         scoring="neg_mean_squared_log_error",
         learning_rate_init=0.01,
         max_iter=5,
-        random_state=1,
     )
-    _fit_quietly(est, X, y)
+    _fit_quietly(est, X, y, X_val=X, y_val=y)
     assert len(est.validation_scores_) == est.n_iter_ == 5
 
 
