@@ -145,6 +145,7 @@ class BaseMLP(BaseEstimator):
         "dropout": [_RATE, "array-like"],
         "input_dropout": [_RATE],
         "dropconnect": [_RATE, "array-like"],
+        "dropconnect_mask": [StrOptions({"batch", "sample"})],
         "batch_norm": ["boolean", "array-like"],
         "batch_norm_momentum": [Interval(Real, 0, 1, closed="right")],
         "max_norm": [None, Interval(Real, 0, None, closed="neither")],
@@ -184,6 +185,7 @@ class BaseMLP(BaseEstimator):
         dropout=0.0,
         input_dropout=0.0,
         dropconnect=0.0,
+        dropconnect_mask="batch",
         batch_norm=False,
         batch_norm_momentum=0.1,
         max_norm=None,
@@ -219,6 +221,7 @@ class BaseMLP(BaseEstimator):
         self.dropout = dropout
         self.input_dropout = input_dropout
         self.dropconnect = dropconnect
+        self.dropconnect_mask = dropconnect_mask
         self.batch_norm = batch_norm
         self.batch_norm_momentum = batch_norm_momentum
         self.max_norm = max_norm
@@ -263,6 +266,7 @@ class BaseMLP(BaseEstimator):
             "batch_norm": _per_layer(
                 self, "batch_norm", n_hidden, _is_bool, "a bool", "hidden layer"
             ),
+            "dropconnect_mask": self.dropconnect_mask,
             "batch_norm_momentum": self.batch_norm_momentum,
             "input_dropout": self.input_dropout,
             "input_noise": self.input_noise,
@@ -557,6 +561,7 @@ class BaseMLP(BaseEstimator):
         history.n_iter = 0
         history.no_improvement_count = 0
         history.best_validation_score = -np.inf
+        history.best_mean_network_loss = np.inf
         history.best_iteration = None
         history.stop_reason = None
         if monitor is None:
@@ -575,6 +580,9 @@ class BaseMLP(BaseEstimator):
                 validation=monitor,
                 max_epochs=1 if incremental else None,
                 start=start,
+                mean_network=self._mean_network_objective(
+                    network, loss, penalty, data, rows, settings, incremental
+                ),
             )
         if history.stop_reason == "diverged":
             self._recover_from_divergence(network, X, start)
@@ -604,6 +612,31 @@ class BaseMLP(BaseEstimator):
                 "and the optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
+
+    def _mean_network_objective(
+        self, network, loss, penalty, data, rows, settings, incremental
+    ):
+        """What patience counts on when dropout, DropConnect or noise make the
+        epoch's loss noisy: the training objective of the network without them.
+
+        None (patience on the epoch's loss, as scikit-learn) for deterministic
+        networks, with early stopping, and when nothing can stop the loop.
+        """
+        if not network.stochastic or settings.early_stopping or incremental:
+            return None
+        if not np.isfinite(settings.n_iter_no_change):
+            return None
+        X, Y, _, sample_weight = data
+        if rows is not None:
+            X, Y = X[rows], Y[rows]
+            sample_weight = None if sample_weight is None else sample_weight[rows]
+        monitor = ValidationMonitor(X, Y, sample_weight, loss)
+        n = network.n_penalized
+
+        def objective(network):
+            return monitor(network)[0] + penalty.value(network.params[:n])
+
+        return objective
 
     def _recover_from_divergence(self, network, X, start):
         """After a diverged run, make sure the kept weights give finite outputs.
