@@ -557,24 +557,31 @@ def test_elastic_net_prox_without_l1_is_identity():
 # whole network
 
 
-def _network_case(loss_name, activation, training, rng):
-    layer_units = [4, 5, 3, 2]
-    kwargs = dict(activation=activation, batch_norm=[True, False])
+def _network_case(loss_name, activation, training, rng, deep=False):
+    """Two hidden layers (the first batch-normalized), or four with ``deep``
+    (the first and third normalized, per-example DropConnect masks)."""
+    layer_units = [4, 5, 4, 3, 3, 2] if deep else [4, 5, 3, 2]
+    n_hidden = len(layer_units) - 2
+    kwargs = dict(
+        activation=activation,
+        batch_norm=[i % 2 == 0 for i in range(n_hidden)] if deep else [True, False],
+    )
     if training:
         kwargs.update(
-            dropout=[0.3, 0.2],
-            dropconnect=[0.2, 0.0, 0.3],
+            dropout=[0.3, 0.2, 0.1, 0.2][:n_hidden],
+            dropconnect=[0.2, 0.0, 0.3, 0.1, 0.2][: n_hidden + 1],
+            dropconnect_mask="sample" if deep else "batch",
             input_dropout=0.2,
             input_noise=0.1,
         )
     layers = build_layers(layer_units, **kwargs)
     network = Network(layers, dtype=np.float64)
     network.initialize(rng)
-    bn = network.batch_norm_layers[0]
-    bn.params["gamma"][...] = rng.uniform(0.5, 2.0, bn.n_units)
-    bn.params["beta"][...] = rng.normal(size=bn.n_units)
-    bn.state["running_mean"][...] = rng.normal(size=bn.n_units)
-    bn.state["running_var"][...] = rng.uniform(0.5, 2.0, bn.n_units)
+    for bn in network.batch_norm_layers:
+        bn.params["gamma"][...] = rng.uniform(0.5, 2.0, bn.n_units)
+        bn.params["beta"][...] = rng.normal(size=bn.n_units)
+        bn.state["running_mean"][...] = rng.normal(size=bn.n_units)
+        bn.state["running_var"][...] = rng.uniform(0.5, 2.0, bn.n_units)
     n = 10
     X = rng.normal(size=(n, 4))
     Y = _targets(loss_name, rng, n, 2)
@@ -582,12 +589,13 @@ def _network_case(loss_name, activation, training, rng):
     return network, X, Y, w
 
 
+@pytest.mark.parametrize("deep", [False, True], ids=["2-hidden", "4-hidden"])
 @pytest.mark.parametrize("training", [True, False], ids=["training", "predict"])
-@pytest.mark.parametrize("activation", ["tanh", "logistic"])
+@pytest.mark.parametrize("activation", ["tanh", "logistic", "relu"])
 @pytest.mark.parametrize("loss_name", sorted(LOSSES))
-def test_network_gradient(loss_name, activation, training):
+def test_network_gradient(loss_name, activation, training, deep):
     rng = np.random.default_rng(17)
-    network, X, Y, w = _network_case(loss_name, activation, training, rng)
+    network, X, Y, w = _network_case(loss_name, activation, training, rng, deep)
     assert network.stochastic == training
     loss = LOSSES[loss_name]()
     penalty = ElasticNet(0.05, 0.3)

@@ -28,8 +28,8 @@ import skreg._base
 import skreg._training
 from skreg import MLPClassifier, MLPRegressor
 from skreg._base import BaseMLP
-from skreg._layers import BatchNorm, Context, Dense, Dropout
-from skreg._network import Network
+from skreg._layers import Activation, BatchNorm, Context, Dense, Dropout, GaussianNoise
+from skreg._network import Network, build_layers
 from skreg._training import History, LoopSettings, _end_of_epoch
 from skreg._penalties import apply_max_norm
 
@@ -930,3 +930,71 @@ def test_patience_counts_on_the_mean_network_when_it_is_given():
     assert _epochs_until_stop(noisy, steady) is None
     flat = [5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0]
     assert _epochs_until_stop(steady, flat) == 4
+
+
+# --------------------------------------------------------------------------
+# the order of the layers, and which layer each per-layer value acts on
+
+
+def _describe(layer):
+    if isinstance(layer, Dense):
+        return ("Dense", layer.n_in, layer.n_out, layer.bias, layer.dropconnect)
+    if isinstance(layer, Dropout):
+        return ("Dropout", layer.rate)
+    if isinstance(layer, GaussianNoise):
+        return ("GaussianNoise", layer.std)
+    if isinstance(layer, BatchNorm):
+        return ("BatchNorm", layer.n_units)
+    assert isinstance(layer, Activation)
+    return ("Activation", layer.name)
+
+
+def test_layers_come_in_order_and_per_layer_values_act_on_their_layer():
+    """noise -> input dropout -> (Dense -> batch norm -> activation ->
+    dropout) per hidden layer -> output Dense; value i of dropout,
+    dropconnect and batch_norm acts on hidden layer i (dropconnect's last
+    value on the output layer)."""
+    layers = build_layers(
+        [3, 4, 5, 2],
+        activation="tanh",
+        dropout=[0.1, 0.2],
+        dropconnect=[0.3, 0.0, 0.4],
+        batch_norm=[True, False],
+        input_dropout=0.25,
+        input_noise=0.5,
+    )
+    assert [_describe(layer) for layer in layers] == [
+        ("GaussianNoise", 0.5),
+        ("Dropout", 0.25),
+        ("Dense", 3, 4, False, 0.3),  # batch norm's beta replaces the bias
+        ("BatchNorm", 4),
+        ("Activation", "tanh"),
+        ("Dropout", 0.1),
+        ("Dense", 4, 5, True, 0.0),
+        ("Activation", "tanh"),
+        ("Dropout", 0.2),
+        ("Dense", 5, 2, True, 0.4),
+    ]
+
+
+def test_an_estimator_builds_the_layers_of_its_parameters():
+    X, y = _classification()
+    est = MLPClassifier(
+        hidden_layer_sizes=(4, 5),
+        dropout=[0.0, 0.2],
+        dropconnect=[0.0, 0.3, 0.0],
+        batch_norm=[False, True],
+        max_iter=1,
+        random_state=0,
+    ).fit(X, y)
+    assert [p is not None for p in est.batch_norm_params_] == [False, True]
+    network = est._prediction_network()
+    assert [_describe(layer) for layer in network.layers] == [
+        ("Dense", 6, 4, True, 0.0),
+        ("Activation", "relu"),
+        ("Dense", 4, 5, False, 0.3),
+        ("BatchNorm", 5),
+        ("Activation", "relu"),
+        ("Dropout", 0.2),
+        ("Dense", 5, 3, True, 0.0),
+    ]
