@@ -267,7 +267,9 @@ def _per_sample_backward(X, W, keep, dY, grad_coef, need_input_grad):
     sums ``keep[b] * outer(X[b], dY[b])`` over rows; ``dX[b] = (W * keep[b])
     @ dY[b]``."""
     grad_coef[...] = 0
-    dX = np.empty((dY.shape[0], W.shape[0]), dtype=dY.dtype) if need_input_grad else None
+    dX = None
+    if need_input_grad:
+        dX = np.empty((dY.shape[0], W.shape[0]), dtype=dY.dtype)
     for rows in _row_groups(*keep.shape):
         masked_dY = np.multiply(keep[rows], dY[rows, None, :])
         X_rows = _dense_rows(X, rows)
@@ -384,7 +386,8 @@ class Dense(Layer):
         W = self.params["coef"]
         shape = (X.shape[0], self.n_in, self.n_out)
         kernels = get_kernels() if ctx.kernels else None
-        bits, threshold = _random_bits(ctx.rng, int(np.prod(shape)), self.dropconnect, kernels)
+        n_entries = int(np.prod(shape))
+        bits, threshold = _random_bits(ctx.rng, n_entries, self.dropconnect, kernels)
         if threshold is None:
             keep = np.zeros(shape, dtype=bool)
         else:
