@@ -119,7 +119,14 @@ _PARAMETERS_DOC = """
         stops. It only decides when patience runs out: with early stopping
         the weights kept are those of the best validation epoch
         (``restore_best_weights``), otherwise those of the last epoch, as in
-        scikit-learn.
+        scikit-learn. Without early stopping, the loss compared is the
+        epoch's training loss, as in scikit-learn, unless dropout,
+        DropConnect, ``input_dropout`` or ``input_noise`` is on: their random
+        masks make that loss noisy enough to meet ``tol`` by chance, so
+        patience then counts on the training objective of the network
+        without masks or noise (the one ``predict`` uses), computed after
+        each epoch on the training rows (at most 2,048 of them, evenly
+        spaced: a prediction pass). ``loss_curve_`` keeps the epoch losses.
 
     verbose : bool or int, default=False
         Print one line per epoch: training loss, validation loss and score,
@@ -198,9 +205,23 @@ _PARAMETERS_DOC = """
         kept ones scaled by ``1 / (1 - rate)``; prediction uses the expected
         weights, i.e. ``coefs_`` themselves (the paper's mean-network
         inference; its moment-matching sampling at test time is not used).
-        Wan et al. draw a mask per example; one mask per mini-batch (as
-        common implementations do) keeps the layer a single matrix product,
-        at the cost of more correlated noise within a batch.
+        ``dropconnect_mask`` says whether each example or each mini-batch
+        draws its mask.
+
+    dropconnect_mask : {'batch', 'sample'}, default='batch'
+        How DropConnect masks are drawn. 'sample': one mask per example, as
+        Wan et al. (2013) define it, so each example of a mini-batch sees its
+        own network. 'batch': one mask for the whole mini-batch (as common
+        implementations do), which keeps the layer one matrix product; its
+        noise is more correlated within a batch. 'batch' is the default for
+        speed: 'sample' multiplies a (rows, inputs, outputs) mask into the
+        weights and holds it (one byte per row and weight) until the
+        backward pass. Measured side by side (benchmarks/README.md): on
+        MNIST's 784-100-10 network (10,000 rows, 20 epochs) 'sample' takes
+        5.5x the plain network's time per epoch, 'batch' about 1x, and
+        'sample' reaches 0.938 test accuracy against 0.928; on 300
+        separable blob points both reach training accuracy 1.0 with the
+        defaults.
 
     batch_norm : bool or sequence of bool, default=False
         Batch normalization (Ioffe & Szegedy, 2015) of each hidden layer's
@@ -318,6 +339,17 @@ _NOTES_DOC = """
     process-wide, so other threads' BLAS calls run on one thread too while
     such a fit runs; the setting is restored when it ends. Fits from worker
     threads leave the BLAS as it is.
+
+    DropConnect's two forms (``dropconnect_mask``), measured side by side
+    with ``benchmarks/dropconnect_forms.py`` (rate 0.5, other parameters at
+    their defaults): on 300 standardized, well-separated ``make_blobs``
+    points both one mask per example ('sample', Wan et al.'s) and one per
+    mini-batch ('batch') reach training accuracy 1.0 with 3 seeds; on a
+    reduced MNIST run (10,000 training rows, hidden (100,), 20 epochs) they
+    reach 0.938 and 0.928 test accuracy, 'sample' at 5.5x the time per epoch
+    of the plain network and 'batch' at about 1x. With either, and with
+    dropout or noise, patience counts on the loss of the network without
+    masks (see ``tol``), so their noise does not end training early.
 """
 
 _REFERENCES_DOC = """

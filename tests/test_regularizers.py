@@ -804,6 +804,7 @@ def test_regressor_return_std():
 # the overfitting experiment
 
 
+@pytest.mark.slow
 def test_regularizers_beat_an_overfitting_network():
     """A (256, 256) network memorizes 200 noisy samples (20% flipped labels).
 
@@ -998,3 +999,35 @@ def test_an_estimator_builds_the_layers_of_its_parameters():
         ("Dropout", 0.2),
         ("Dense", 5, 3, True, 0.0),
     ]
+
+
+def _mean_network_rows(monkeypatch, n_samples, **params):
+    """Rows the patience's mean-network loss is computed on (None: not used)."""
+    seen = []
+    real = skreg._base.ValidationMonitor
+
+    def recording(X, Y, sample_weight, loss, scorer=None):
+        seen.append(X.shape[0])
+        return real(X, Y, sample_weight, loss, scorer)
+
+    monkeypatch.setattr(skreg._base, "ValidationMonitor", recording)
+    X, y = _classification(n_samples)
+    MLPClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0, **params).fit(
+        X, y
+    )
+    return seen[0] if seen else None
+
+
+@pytest.mark.parametrize(
+    "n_samples, params, rows",
+    [
+        (300, dict(dropout=0.2), 300),
+        (3000, dict(input_noise=0.2), 2048),  # a fixed subset on larger data
+        (300, {}, None),  # deterministic: patience on the epoch loss, as before
+        (300, dict(dropout=0.2, n_iter_no_change=np.inf), None),  # cannot stop
+    ],
+)
+def test_the_mean_network_loss_is_computed_only_when_it_decides(
+    monkeypatch, n_samples, params, rows
+):
+    assert _mean_network_rows(monkeypatch, n_samples, **params) == rows
