@@ -344,6 +344,7 @@ def test_lbfgs_refuses_l1(Estimator, l1_ratio):
     Estimator(solver="lbfgs", alpha=0.01, l1_ratio=0.0, max_iter=20).fit(X, y)
 
 
+@pytest.mark.slow
 def test_digits_accuracy_matches_scikit_learn():
     X, y = load_digits(return_X_y=True)
     ours, theirs = [], []
