@@ -68,6 +68,11 @@ _Y_VAL_HINT = (
 
 # Below this many rows "auto" leaves early stopping off (HistGradientBoosting's rule).
 _AUTO_EARLY_STOPPING_MIN_SAMPLES = 10_000
+# Patience with dropout, DropConnect or noise counts on the loss without them
+# on at most this many training rows (a fixed, evenly spaced subset): a
+# prediction pass over them costs ~3 % of an epoch of 20,000 rows, where one
+# over all the rows would add a third.
+_MEAN_NETWORK_MAX_ROWS = 2048
 # Up to this many rows dtype="auto" trains in float64: exact to scikit-learn's
 # tolerances on the small data of its checks, at little cost on such sizes.
 _AUTO_FLOAT32_MIN_SAMPLES = 1_000
@@ -149,6 +154,7 @@ class BaseMLP(BaseEstimator):
         "dropout": [_RATE, "array-like"],
         "input_dropout": [_RATE],
         "dropconnect": [_RATE, "array-like"],
+        "dropconnect_mask": [StrOptions({"batch", "sample"})],
         "batch_norm": ["boolean", "array-like"],
         "batch_norm_momentum": [Interval(Real, 0, 1, closed="right")],
         "max_norm": [None, Interval(Real, 0, None, closed="neither")],
@@ -193,6 +199,7 @@ class BaseMLP(BaseEstimator):
         dropout=0.0,
         input_dropout=0.0,
         dropconnect=0.0,
+        dropconnect_mask="batch",
         batch_norm=False,
         batch_norm_momentum=0.1,
         max_norm=None,
@@ -229,6 +236,7 @@ class BaseMLP(BaseEstimator):
         self.dropout = dropout
         self.input_dropout = input_dropout
         self.dropconnect = dropconnect
+        self.dropconnect_mask = dropconnect_mask
         self.batch_norm = batch_norm
         self.batch_norm_momentum = batch_norm_momentum
         self.max_norm = max_norm
@@ -274,6 +282,7 @@ class BaseMLP(BaseEstimator):
             "batch_norm": _per_layer(
                 self, "batch_norm", n_hidden, _is_bool, "a bool", "hidden layer"
             ),
+            "dropconnect_mask": self.dropconnect_mask,
             "batch_norm_momentum": self.batch_norm_momentum,
             "input_dropout": self.input_dropout,
             "input_noise": self.input_noise,
@@ -571,6 +580,7 @@ class BaseMLP(BaseEstimator):
         history.n_iter = 0
         history.no_improvement_count = 0
         history.best_validation_score = -np.inf
+        history.best_mean_network_loss = np.inf
         history.best_iteration = None
         history.stop_reason = None
         if monitor is None:
@@ -591,6 +601,9 @@ class BaseMLP(BaseEstimator):
                 validation=monitor,
                 max_epochs=1 if incremental else None,
                 start=start,
+                mean_network=self._mean_network_objective(
+                    network, loss, penalty, data, rows, settings, incremental
+                ),
             )
         if history.stop_reason == "diverged":
             self._recover_from_divergence(network, X, start)
@@ -620,6 +633,35 @@ class BaseMLP(BaseEstimator):
                 "and the optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
+
+    def _mean_network_objective(
+        self, network, loss, penalty, data, rows, settings, incremental
+    ):
+        """What patience counts on when dropout, DropConnect or noise make the
+        epoch's loss noisy: the training objective of the network without them.
+
+        None (patience on the epoch's loss, as scikit-learn) for deterministic
+        networks, with early stopping, and when nothing can stop the loop.
+        """
+        if not network.stochastic or settings.early_stopping or incremental:
+            return None
+        if not np.isfinite(settings.n_iter_no_change):
+            return None
+        X, Y, _, sample_weight = data
+        n_train = X.shape[0] if rows is None else len(rows)
+        if n_train > _MEAN_NETWORK_MAX_ROWS:  # evenly spaced, the same each epoch
+            picked = np.linspace(0, n_train - 1, _MEAN_NETWORK_MAX_ROWS).astype(int)
+            rows = picked if rows is None else rows[picked]
+        if rows is not None:
+            X, Y = X[rows], Y[rows]
+            sample_weight = None if sample_weight is None else sample_weight[rows]
+        monitor = ValidationMonitor(X, Y, sample_weight, loss)
+        n = network.n_penalized
+
+        def objective(network):
+            return monitor(network)[0] + penalty.value(network.params[:n])
+
+        return objective
 
     def _recover_from_divergence(self, network, X, start):
         """After a diverged run, make sure the kept weights give finite outputs.
@@ -869,21 +911,24 @@ class BaseMLP(BaseEstimator):
                 "with warm_start=True or partial_fit, keep hidden_layer_sizes and "
                 "the number of features and outputs unchanged."
             )
+        fitted_batch_norm = [p is not None for p in self.batch_norm_params_]
+        # batch norm replaces a layer's intercepts by its own parameters
+        batch_norm = [not layer.bias for layer in dense[:-1]]
+        if fitted_batch_norm != batch_norm:
+            raise ValueError(
+                f"batch_norm={self.batch_norm!r} normalizes the hidden layers "
+                f"{batch_norm} but the fitted model normalizes {fitted_batch_norm}: "
+                "with warm_start=True or partial_fit, keep batch_norm unchanged "
+                "(or set warm_start=False to train a new model)."
+            )
         for layer, coef, intercept in zip(
             dense, self.coefs_, self.intercepts_, strict=True
         ):
             layer.params["coef"][...] = coef
             if layer.bias:
                 layer.params["intercept"][...] = intercept
-        fitted_norms = [
-            p for p in getattr(self, "batch_norm_params_", []) if p is not None
-        ]
+        fitted_norms = [p for p in self.batch_norm_params_ if p is not None]
         norms = network.batch_norm_layers
-        if len(fitted_norms) != len(norms):
-            raise ValueError(
-                "batch_norm differs from the fitted model's: with warm_start=True "
-                "or partial_fit, keep batch_norm unchanged."
-            )
         for layer, values in zip(norms, fitted_norms, strict=True):
             layer.params["gamma"][...] = values["gamma"]
             layer.params["beta"][...] = values["beta"]
@@ -910,7 +955,8 @@ class BaseMLP(BaseEstimator):
         return network
 
     def _validated_input(self, X):
-        """X checked against the fitted model, in float64."""
+        """X checked against the fitted model, in float64, and X's float dtype
+        (float64 for integer X), which predictions are returned in."""
         X = validate_data(
             self,
             X,
@@ -918,13 +964,17 @@ class BaseMLP(BaseEstimator):
             dtype=(np.float64, np.float32),
             reset=False,
         )
-        return as_batches_ready(X, np.float64)
+        return as_batches_ready(X, np.float64), X.dtype
 
     def _forward(self, X):
-        """Raw outputs (before the output activation) for input X.
+        """Raw outputs (before the output activation) for input X, in float64,
+        and X's float dtype, which predictions are returned in.
 
         Computed in float64 on slices of rows, so that predicting on a large X
-        needs neither a float64 copy of it nor full-size activations.
+        needs neither a float64 copy of it nor full-size activations, and a
+        row's prediction does not depend on the rows predicted with it. Only
+        the result is rounded to X's dtype (float32 in, float32 out, as
+        scikit-learn's MLP).
         """
         network = self._prediction_network()
         X = validate_data(
@@ -936,7 +986,7 @@ class BaseMLP(BaseEstimator):
         )
         if sp.issparse(X):
             X = X.tocsr()  # row slices
-        return predict_in_chunks(network, X, np.float64)
+        return predict_in_chunks(network, X, np.float64), X.dtype
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -137,11 +137,14 @@ def build_layers(
     batch_norm_momentum=0.1,
     input_dropout=0.0,
     input_noise=0.0,
+    dropconnect_mask="batch",
 ):
     """Layers of an MLP with the given units per layer (input and output included).
 
     ``dropout`` and ``batch_norm`` hold one value per hidden layer and
     ``dropconnect`` one value per weight layer; ``None`` means off everywhere.
+    ``dropconnect_mask`` ("batch" or "sample") is one DropConnect mask per
+    mini-batch or per row.
     The output layer is affine: the loss applies the output activation.
     """
     n_hidden = len(layer_units) - 2
@@ -166,6 +169,7 @@ def build_layers(
                 dropconnect=dropconnect[i],
                 init_factor=init_factor,
                 init=init,
+                dropconnect_mask=dropconnect_mask,
             )
         )
         if batch_norm[i]:
@@ -180,6 +184,7 @@ def build_layers(
             dropconnect=dropconnect[-1],
             init_factor=init_factor,
             init=init,
+            dropconnect_mask=dropconnect_mask,
         )
     )
     return layers

@@ -30,6 +30,7 @@ class History:
     validation_loss_curve: list = field(default_factory=list)
     validation_scores: list = field(default_factory=list)
     best_loss: float = np.inf
+    best_mean_network_loss: float = np.inf
     best_validation_score: float = -np.inf
     best_iteration: int | None = None
     n_iter: int = 0
@@ -215,7 +216,9 @@ def _update_patience(history, settings, value, best_value, *, higher_is_better):
     history.no_improvement_count = 0 if improved else history.no_improvement_count + 1
 
 
-def _end_of_epoch(network, history, settings, optimizer, validation, best):
+def _end_of_epoch(
+    network, history, settings, optimizer, validation, best, mean_network=None
+):
     """Record the epoch, track the best state; return a stop reason or None."""
     if validation is not None:
         # exploding weights give an infinite validation loss: never the best
@@ -235,7 +238,9 @@ def _end_of_epoch(network, history, settings, optimizer, validation, best):
             history.best_validation_score = val_score
             history.best_iteration = history.n_iter
             best["snapshot"] = network.snapshot()
-    if not settings.early_stopping:
+    if not settings.early_stopping and mean_network is not None:
+        _mean_network_patience(network, history, settings, mean_network)
+    elif not settings.early_stopping:
         train_loss = history.loss_curve[-1]
         _update_patience(
             history, settings, train_loss, history.best_loss, higher_is_better=False
@@ -264,6 +269,19 @@ def _end_of_epoch(network, history, settings, optimizer, validation, best):
     return message
 
 
+def _mean_network_patience(network, history, settings, mean_network):
+    """Patience on the training objective of the mean network (no masks, no
+    noise: the model ``predict`` uses), for networks trained with dropout,
+    DropConnect or input noise. Their epoch loss averages losses under random
+    masks, whose noise would meet ``tol`` by chance and stop training early."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = mean_network(network)
+    _update_patience(
+        history, settings, value, history.best_mean_network_loss, higher_is_better=False
+    )
+    history.best_mean_network_loss = min(history.best_mean_network_loss, value)
+
+
 def _print_epoch(history, seconds):
     line = f"Iteration {history.n_iter}, loss = {history.loss_curve[-1]:.8f}"
     if history.validation_scores:
@@ -286,6 +304,7 @@ def train(
     validation=None,
     max_epochs=None,
     start=None,
+    mean_network=None,
 ):
     """Train for up to ``max_epochs`` (default ``settings.max_iter``) epochs.
 
@@ -307,6 +326,10 @@ def train(
     start : tuple or None
         ``network.snapshot()`` taken just before the call, if the caller has
         one (saves a copy of the weights); None takes it here.
+    mean_network : callable or None
+        ``mean_network(network) -> float``: the training objective without
+        masks or noise. When given (stochastic regularizers, no early
+        stopping), patience counts on it instead of on the epoch's loss.
 
     Returns
     -------
@@ -349,7 +372,7 @@ def train(
             history.t += data.n_samples
             history.loss_curve.append(epoch_loss)
             message = _end_of_epoch(
-                network, history, settings, optimizer, validation, best
+                network, history, settings, optimizer, validation, best, mean_network
             )
             if epoch_loss < lowest[0]:
                 lowest = (epoch_loss, last_good)

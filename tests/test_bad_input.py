@@ -508,6 +508,8 @@ BAD_PARAMS = [
     (MLPClassifier, "input_dropout", [0.1], _RATE),
     (MLPClassifier, "dropconnect", 1.0, _RATE),
     (MLPRegressor, "dropconnect", -0.2, _RATE),
+    (MLPClassifier, "dropconnect_mask", "example", "a str among"),
+    (MLPRegressor, "dropconnect_mask", None, "a str among"),
     (MLPClassifier, "batch_norm", "yes", _BOOL),
     (MLPClassifier, "batch_norm_momentum", 0.0, "a float in the range (0.0, 1.0]"),
     (MLPRegressor, "batch_norm_momentum", 1.5, "a float in the range (0.0, 1.0]"),

@@ -19,6 +19,7 @@ NEEDS_DATA = {
 }
 
 
+@pytest.mark.slow  # each example runs in a fresh interpreter
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda path: path.name)
 def test_example_runs(example, tmp_path):
     needed = NEEDS_DATA.get(example.name)
