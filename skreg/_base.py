@@ -30,6 +30,7 @@ from ._early_stopping import (
     predict_in_chunks,
     split_validation,
 )
+from ._embeddings import PeriodicEmbedding
 from ._layers import Context
 from ._losses import LOSSES
 from ._network import Network, build_layers
@@ -154,6 +155,9 @@ class BaseMLP(BaseEstimator):
         "max_norm": [None, Interval(Real, 0, None, closed="neither")],
         "input_noise": [Interval(Real, 0, None, closed="left")],
         "dtype": [StrOptions({"auto", "float32", "float64"})],
+        "numeric_embedding": [None, StrOptions({"pbld"})],
+        "n_frequencies": [Interval(Integral, 1, None, closed="left")],
+        "frequency_init_scale": [Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(
@@ -193,6 +197,9 @@ class BaseMLP(BaseEstimator):
         max_norm=None,
         input_noise=0.0,
         dtype="auto",
+        numeric_embedding=None,
+        n_frequencies=16,
+        frequency_init_scale=0.1,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -228,6 +235,9 @@ class BaseMLP(BaseEstimator):
         self.max_norm = max_norm
         self.input_noise = input_noise
         self.dtype = dtype
+        self.numeric_embedding = numeric_embedding
+        self.n_frequencies = n_frequencies
+        self.frequency_init_scale = frequency_init_scale
 
     # ------------------------------------------------------------------
     # parameters that need more than _parameter_constraints
@@ -270,6 +280,15 @@ class BaseMLP(BaseEstimator):
             "batch_norm_momentum": self.batch_norm_momentum,
             "input_dropout": self.input_dropout,
             "input_noise": self.input_noise,
+            "numeric_embedding": self._embedding_settings(),
+        }
+
+    def _embedding_settings(self):
+        if self.numeric_embedding is None:
+            return None
+        return {
+            "n_frequencies": self.n_frequencies,
+            "frequency_init_scale": self.frequency_init_scale,
         }
 
     def _check_solver_compatibility(self, architecture):
@@ -815,6 +834,12 @@ class BaseMLP(BaseEstimator):
             else np.zeros(layer.n_out, dtype=network.dtype)
             for layer in dense
         ]
+        embedding = _embedding_layer(network)
+        self.embedding_params_ = (
+            None
+            if embedding is None
+            else {name: value.copy() for name, value in embedding.params.items()}
+        )
         norms = iter(network.batch_norm_layers)
         self.batch_norm_params_ = [
             None if dense_layer.bias else _batch_norm_values(next(norms))
@@ -851,6 +876,7 @@ class BaseMLP(BaseEstimator):
 
     def _load_fitted_weights(self, network):
         """Copy the fitted attributes into ``network`` (warm start, prediction)."""
+        self._load_fitted_embedding(network)
         dense = network.dense_layers
         shapes = [layer.params["coef"].shape for layer in dense]
         if [c.shape for c in self.coefs_] != shapes:
@@ -881,6 +907,22 @@ class BaseMLP(BaseEstimator):
             layer.state["running_mean"][...] = values["running_mean"]
             layer.state["running_var"][...] = values["running_var"]
 
+    def _load_fitted_embedding(self, network):
+        embedding = _embedding_layer(network)
+        fitted = getattr(self, "embedding_params_", None)
+        shapes = None if embedding is None else embedding.param_specs()
+        if (fitted is None) != (embedding is None) or (
+            fitted is not None
+            and any(fitted[name].shape != shape for name, shape, _ in shapes)
+        ):
+            raise ValueError(
+                "numeric_embedding or n_frequencies differs from the fitted "
+                "model's: with warm_start=True or partial_fit, keep them unchanged."
+            )
+        if embedding is not None:
+            for name, value in fitted.items():
+                embedding.params[name][...] = value
+
     def _prediction_network(self):
         """A float64 network holding the fitted weights, in prediction mode.
 
@@ -891,7 +933,7 @@ class BaseMLP(BaseEstimator):
         how rows are batched by the BLAS.
         """
         check_is_fitted(self)
-        units = [self.coefs_[0].shape[0], *(coef.shape[1] for coef in self.coefs_)]
+        units = [self.n_features_in_, *(coef.shape[1] for coef in self.coefs_)]
         settings = {
             **self._fitted_architecture,
             "batch_norm": [p is not None for p in self.batch_norm_params_],
@@ -933,6 +975,14 @@ class BaseMLP(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _embedding_layer(network):
+    """The network's numeric-feature embedding, or None."""
+    return next(
+        (layer for layer in network.layers if isinstance(layer, PeriodicEmbedding)),
+        None,
+    )
 
 
 def _scaled_to_one(sample_weight):

@@ -245,6 +245,39 @@ _PARAMETERS_DOC = """
         float64 (scipy's L-BFGS-B does). Predictions are computed in float64
         from the fitted weights whatever the training precision, so they do
         not depend on how rows are batched.
+
+    numeric_embedding : {'pbld'} or None, default=None
+        Embed each numeric input feature before the first hidden layer
+        (Gorishniy et al., 2022), in RealMLP's 'pbld' variant (Holzmueller
+        et al., 2024): feature ``x_j`` becomes
+        ``[cos(2 pi w_j x_j + b_j) @ V_j + c_j, x_j]``, ``n_frequencies``
+        learned frequencies ``w_j`` and phases ``b_j``, a learned
+        ``n_frequencies x 3`` map ``V_j`` and offset ``c_j`` of its own, and
+        the raw value appended, so the first dense layer sees
+        ``4 * n_features`` inputs (``coefs_[0]`` has that many rows: the 3
+        learned values of each feature in turn, then the raw features).
+        Initialization as RealMLP's: ``w ~ N(0, frequency_init_scale^2)``,
+        ``b ~ U[-pi, pi]``, ``V`` and ``c`` uniform on
+        ``[-1/sqrt(k), 1/sqrt(k)]``. ``alpha`` penalizes ``V`` like the dense
+        weights; frequencies, phases and offsets, like biases, are not
+        penalized, and ``max_norm`` does not apply to them (RealMLP also
+        trains them at a tenth of the learning rate, which skreg does not).
+        Input noise and input dropout act on the raw features, before the
+        embedding. Meant for scaled inputs (e.g.
+        :class:`SmoothClippedRobustScaler` or StandardScaler), since the
+        frequencies' scale is relative to the features'. The fitted
+        embedding is ``embedding_params_``. None (the default) feeds the
+        features to the first dense layer as they are.
+
+    n_frequencies : int, default=16
+        Number ``k`` of frequencies per feature of ``numeric_embedding``
+        (RealMLP's 16; Gorishniy et al.'s ``n_frequencies``).
+
+    frequency_init_scale : float, default=0.1
+        Standard deviation ``sigma`` of the initial frequencies of
+        ``numeric_embedding``, > 0 (RealMLP's 0.1; Gorishniy et al. tune it
+        per dataset and call it "an important hyperparameter"): larger values
+        start from higher-frequency functions of the features.
 """
 
 _ATTRIBUTES_DOC = """
@@ -291,6 +324,12 @@ _ATTRIBUTES_DOC = """
     batch_norm_params_ : list of dict or None
         Per hidden layer, None or the batch-norm arrays ``gamma``, ``beta``,
         ``running_mean`` and ``running_var``.
+
+    embedding_params_ : dict or None
+        With ``numeric_embedding``, the embedding's arrays: ``frequencies``
+        and ``phases`` of shape (n_features_in_, n_frequencies), ``coef`` of
+        shape (n_features_in_, n_frequencies, 3) and ``intercept`` of shape
+        (n_features_in_, 3); None without it.
 
     n_features_in_ : int
         Number of features seen during fit.
@@ -365,6 +404,9 @@ _REFERENCES_DOC = """
 
     Klambauer, G., Unterthiner, T., Mayr, A. and Hochreiter, S. (2017).
     Self-normalizing neural networks. NeurIPS.
+
+    Gorishniy, Y., Rubachev, I. and Babenko, A. (2022). On embeddings for
+    numerical features in tabular deep learning. NeurIPS.
 
     Szegedy, C., Vanhoucke, V., Ioffe, S., Shlens, J. and Wojna, Z. (2016).
     Rethinking the Inception architecture for computer vision. CVPR.
@@ -536,6 +578,9 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
         max_norm=None,
         input_noise=0.0,
         dtype="auto",
+        numeric_embedding=None,
+        n_frequencies=16,
+        frequency_init_scale=0.1,
         class_weight=None,
         label_smoothing=0.0,
     ):
@@ -574,6 +619,9 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
             max_norm=max_norm,
             input_noise=input_noise,
             dtype=dtype,
+            numeric_embedding=numeric_embedding,
+            n_frequencies=n_frequencies,
+            frequency_init_scale=frequency_init_scale,
         )
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
@@ -884,6 +932,9 @@ class MLPRegressor(RegressorMixin, _MCDropoutMixin, BaseMLP):
         max_norm=None,
         input_noise=0.0,
         dtype="auto",
+        numeric_embedding=None,
+        n_frequencies=16,
+        frequency_init_scale=0.1,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -920,6 +971,9 @@ class MLPRegressor(RegressorMixin, _MCDropoutMixin, BaseMLP):
             max_norm=max_norm,
             input_noise=input_noise,
             dtype=dtype,
+            numeric_embedding=numeric_embedding,
+            n_frequencies=n_frequencies,
+            frequency_init_scale=frequency_init_scale,
         )
         self.loss = loss
 
