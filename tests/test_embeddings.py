@@ -168,3 +168,11 @@ def test_float32_training_keeps_float64_predictions_close():
     assert r32.embedding_params_["coef"].dtype == np.float32
     assert r32.predict(X).dtype == np.float64
     assert_allclose(r32.predict(X), r64.predict(X), atol=1e-3)
+
+
+def test_partial_fit_trains_the_embedding():
+    X, y = _wave(100, 8)
+    reg = _regressor(numeric_embedding="pbld").partial_fit(X, y)
+    first = reg.embedding_params_["frequencies"].copy()
+    reg.partial_fit(X, y)
+    assert not np.array_equal(reg.embedding_params_["frequencies"], first)
