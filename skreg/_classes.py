@@ -261,8 +261,9 @@ _PARAMETERS_DOC = """
         ``b ~ U[-pi, pi]``, ``V`` and ``c`` uniform on
         ``[-1/sqrt(k), 1/sqrt(k)]``. ``alpha`` penalizes ``V`` like the dense
         weights; frequencies, phases and offsets, like biases, are not
-        penalized, and ``max_norm`` does not apply to them (RealMLP also
-        trains them at a tenth of the learning rate, which skreg does not).
+        penalized, and ``max_norm`` does not apply to the embedding. RealMLP
+        trains all the embedding's parameters at a tenth of the learning
+        rate; skreg trains them at the network's.
         Input noise and input dropout act on the raw features, before the
         embedding. Meant for scaled inputs (e.g.
         :class:`SmoothClippedRobustScaler` or StandardScaler), since the

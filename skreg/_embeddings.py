@@ -92,17 +92,23 @@ class PeriodicEmbedding(Layer):
         grads, params = self.grads, self.params
         np.sum(d_learned, axis=1, out=grads["intercept"])
         np.matmul(cosine.transpose(0, 2, 1), d_learned, out=grads["coef"])
-        d_angle = np.matmul(d_learned, params["coef"].transpose(0, 2, 1))
-        d_angle *= np.sin(angle, out=angle)
-        np.negative(d_angle, out=d_angle)  # d cos(a) / da = -sin(a)
-        np.sum(d_angle, axis=1, out=grads["phases"])
-        two_pi = X.dtype.type(2.0 * math.pi)
+        # d cos(a) / da = -sin(a): ``minus_d_angle`` is the gradient of the
+        # angles negated, the sign going to the small reductions below rather
+        # than to one more pass over the (features, rows, frequencies) array
+        minus_d_angle = np.matmul(d_learned, params["coef"].transpose(0, 2, 1))
+        minus_d_angle *= np.sin(angle, out=angle)
+        np.sum(minus_d_angle, axis=1, out=grads["phases"])
+        np.negative(grads["phases"], out=grads["phases"])
         # d angle / d w = 2 pi x: sum over rows of x * d_angle, per feature
+        minus_two_pi_x = X.dtype.type(-2.0 * math.pi) * X.T
         np.matmul(
-            (two_pi * X.T)[:, None, :], d_angle, out=grads["frequencies"][:, None, :]
+            minus_two_pi_x[:, None, :],
+            minus_d_angle,
+            out=grads["frequencies"][:, None, :],
         )
         if not need_input_grad:
             return None
         dX = dY[:, f * EMBEDDING_DIM :].copy()
-        dX += two_pi * np.sum(d_angle * params["frequencies"][:, None, :], axis=2).T
+        minus_d_angle *= params["frequencies"][:, None, :]
+        dX -= X.dtype.type(2.0 * math.pi) * np.sum(minus_d_angle, axis=2).T
         return dX
