@@ -77,9 +77,11 @@ _PARAMETERS_DOC = """
 'mish', 'selu'}, default='relu'
         Activation of the hidden layers. Besides scikit-learn's four:
         'gelu', ``x Phi(x)`` with the standard normal CDF ``Phi`` (Hendrycks
-        & Gimpel, 2016), in its exact erf form (PyTorch's and Keras' default;
-        their tanh approximation, which exists for speed, measured no faster
-        in numpy: 3.9 against 4.0 ms on a 256 x 512 float32 array); 'silu',
+        & Gimpel, 2016), in its exact erf form, PyTorch's and Keras' default,
+        so that models match theirs (their tanh approximation, within 5e-4
+        of it, runs 2.8x faster on the activation itself in float32, where
+        numpy vectorizes tanh and not erf, but still costs more than 10 % of
+        a training step, see benchmarks/results/recipe_step.md); 'silu',
         ``x sigmoid(x)`` (Elfwing et al., 2018); 'mish',
         ``x tanh(softplus(x))`` (Misra, 2019); 'selu', the scaled exponential
         linear unit of Klambauer et al. (2017), with which every weight
