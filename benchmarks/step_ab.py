@@ -44,7 +44,7 @@ CONFIGS = {
 }
 
 
-def captured_step(X, y, params):
+def captured_step(X, y, params, hidden_layer_sizes=(512, 512)):
     """A ``train_step`` closure on the first mini-batch of a one-epoch fit."""
     captured = {}
     original = _training.train_step
@@ -56,7 +56,7 @@ def captured_step(X, y, params):
     _training.train_step = capture
     try:
         MLPClassifier(
-            hidden_layer_sizes=(512, 512),
+            hidden_layer_sizes=hidden_layer_sizes,
             batch_size=256,
             max_iter=1,
             random_state=0,

@@ -30,6 +30,7 @@ from ._early_stopping import (
     predict_in_chunks,
     split_validation,
 )
+from ._embeddings import PeriodicEmbedding
 from ._layers import Context
 from ._losses import LOSSES
 from ._network import Network, build_layers
@@ -165,6 +166,9 @@ class BaseMLP(BaseEstimator):
             Interval(Integral, 1, None, closed="left"),
             None,
         ],
+        "numeric_embedding": [None, StrOptions({"pbld"})],
+        "n_frequencies": [Interval(Integral, 1, None, closed="left")],
+        "frequency_init_scale": [Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(
@@ -206,6 +210,9 @@ class BaseMLP(BaseEstimator):
         input_noise=0.0,
         dtype="auto",
         blas_threads="auto",
+        numeric_embedding=None,
+        n_frequencies=16,
+        frequency_init_scale=0.1,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -243,6 +250,9 @@ class BaseMLP(BaseEstimator):
         self.input_noise = input_noise
         self.dtype = dtype
         self.blas_threads = blas_threads
+        self.numeric_embedding = numeric_embedding
+        self.n_frequencies = n_frequencies
+        self.frequency_init_scale = frequency_init_scale
 
     # ------------------------------------------------------------------
     # parameters that need more than _parameter_constraints
@@ -286,6 +296,15 @@ class BaseMLP(BaseEstimator):
             "batch_norm_momentum": self.batch_norm_momentum,
             "input_dropout": self.input_dropout,
             "input_noise": self.input_noise,
+            "numeric_embedding": self._embedding_settings(),
+        }
+
+    def _embedding_settings(self):
+        if self.numeric_embedding is None:
+            return None
+        return {
+            "n_frequencies": self.n_frequencies,
+            "frequency_init_scale": self.frequency_init_scale,
         }
 
     def _check_solver_compatibility(self, architecture):
@@ -866,6 +885,12 @@ class BaseMLP(BaseEstimator):
             else np.zeros(layer.n_out, dtype=network.dtype)
             for layer in dense
         ]
+        embedding = _embedding_layer(network)
+        self.embedding_params_ = (
+            None
+            if embedding is None
+            else {name: value.copy() for name, value in embedding.params.items()}
+        )
         norms = iter(network.batch_norm_layers)
         self.batch_norm_params_ = [
             None if dense_layer.bias else _batch_norm_values(next(norms))
@@ -902,6 +927,7 @@ class BaseMLP(BaseEstimator):
 
     def _load_fitted_weights(self, network):
         """Copy the fitted attributes into ``network`` (warm start, prediction)."""
+        self._load_fitted_embedding(network)
         dense = network.dense_layers
         shapes = [layer.params["coef"].shape for layer in dense]
         if [c.shape for c in self.coefs_] != shapes:
@@ -935,6 +961,22 @@ class BaseMLP(BaseEstimator):
             layer.state["running_mean"][...] = values["running_mean"]
             layer.state["running_var"][...] = values["running_var"]
 
+    def _load_fitted_embedding(self, network):
+        embedding = _embedding_layer(network)
+        fitted = getattr(self, "embedding_params_", None)
+        shapes = None if embedding is None else embedding.param_specs()
+        if (fitted is None) != (embedding is None) or (
+            fitted is not None
+            and any(fitted[name].shape != shape for name, shape, _ in shapes)
+        ):
+            raise ValueError(
+                "numeric_embedding or n_frequencies differs from the fitted "
+                "model's: with warm_start=True or partial_fit, keep them unchanged."
+            )
+        if embedding is not None:
+            for name, value in fitted.items():
+                embedding.params[name][...] = value
+
     def _prediction_network(self):
         """A float64 network holding the fitted weights, in prediction mode.
 
@@ -945,7 +987,7 @@ class BaseMLP(BaseEstimator):
         how rows are batched by the BLAS.
         """
         check_is_fitted(self)
-        units = [self.coefs_[0].shape[0], *(coef.shape[1] for coef in self.coefs_)]
+        units = [self.n_features_in_, *(coef.shape[1] for coef in self.coefs_)]
         settings = {
             **self._fitted_architecture,
             "batch_norm": [p is not None for p in self.batch_norm_params_],
@@ -998,6 +1040,14 @@ def _batch_macs(network, settings):
     """Multiply-adds of one mini-batch's forward pass through the dense layers."""
     per_row = sum(layer.n_in * layer.n_out for layer in network.dense_layers)
     return settings.batch_size * per_row
+
+
+def _embedding_layer(network):
+    """The network's numeric-feature embedding, or None."""
+    return next(
+        (layer for layer in network.layers if isinstance(layer, PeriodicEmbedding)),
+        None,
+    )
 
 
 def _scaled_to_one(sample_weight):

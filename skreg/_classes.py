@@ -77,13 +77,16 @@ _PARAMETERS_DOC = """
 'mish', 'selu'}, default='relu'
         Activation of the hidden layers. Besides scikit-learn's four:
         'gelu', ``x Phi(x)`` with the standard normal CDF ``Phi`` (Hendrycks
-        & Gimpel, 2016), in its exact erf form (PyTorch's and Keras' default;
-        the tanh approximation saves nothing in numpy, where ``erf`` is one
-        vectorized call); 'silu', ``x sigmoid(x)`` (Elfwing et al., 2018);
-        'mish', ``x tanh(softplus(x))`` (Misra, 2019); 'selu', the scaled
-        exponential linear unit of Klambauer et al. (2017), with which every
-        weight layer is initialized LeCun-normal (``N(0, 1 / n_in)`` weights,
-        zero biases) instead of Glorot-uniform, as self-normalization needs.
+        & Gimpel, 2016), in its exact erf form, PyTorch's and Keras' default,
+        so that models match theirs (their tanh approximation, within 5e-4
+        of it, runs 2.8x faster on the activation itself in float32, where
+        numpy vectorizes tanh and not erf, but still costs more than 10 % of
+        a training step, see benchmarks/results/recipe_step.md); 'silu',
+        ``x sigmoid(x)`` (Elfwing et al., 2018); 'mish',
+        ``x tanh(softplus(x))`` (Misra, 2019); 'selu', the scaled exponential
+        linear unit of Klambauer et al. (2017), with which every weight
+        layer is initialized LeCun-normal (``N(0, 1 / n_in)`` weights, zero
+        biases) instead of Glorot-uniform, as self-normalization needs.
 
     solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
         'adam' (Kingma & Ba, 2015), 'sgd' with (Nesterov) momentum, or
@@ -283,6 +286,40 @@ _PARAMETERS_DOC = """
         (bit for bit reproducible), and None leaves the process's BLAS
         settings alone (as do fits run from worker threads, whose BLAS pool
         is shared).
+
+    numeric_embedding : {'pbld'} or None, default=None
+        Embed each numeric input feature before the first hidden layer
+        (Gorishniy et al., 2022), in RealMLP's 'pbld' variant (Holzmueller
+        et al., 2024): feature ``x_j`` becomes
+        ``[cos(2 pi w_j x_j + b_j) @ V_j + c_j, x_j]``, ``n_frequencies``
+        learned frequencies ``w_j`` and phases ``b_j``, a learned
+        ``n_frequencies x 3`` map ``V_j`` and offset ``c_j`` of its own, and
+        the raw value appended, so the first dense layer sees
+        ``4 * n_features`` inputs (``coefs_[0]`` has that many rows: the 3
+        learned values of each feature in turn, then the raw features).
+        Initialization as RealMLP's: ``w ~ N(0, frequency_init_scale^2)``,
+        ``b ~ U[-pi, pi]``, ``V`` and ``c`` uniform on
+        ``[-1/sqrt(k), 1/sqrt(k)]``. ``alpha`` penalizes ``V`` like the dense
+        weights; frequencies, phases and offsets, like biases, are not
+        penalized, and ``max_norm`` does not apply to the embedding. RealMLP
+        trains all the embedding's parameters at a tenth of the learning
+        rate; skreg trains them at the network's.
+        Input noise and input dropout act on the raw features, before the
+        embedding. Meant for scaled inputs (e.g.
+        :class:`SmoothClippedRobustScaler` or StandardScaler), since the
+        frequencies' scale is relative to the features'. The fitted
+        embedding is ``embedding_params_``. None (the default) feeds the
+        features to the first dense layer as they are.
+
+    n_frequencies : int, default=16
+        Number ``k`` of frequencies per feature of ``numeric_embedding``
+        (RealMLP's 16; Gorishniy et al.'s ``n_frequencies``).
+
+    frequency_init_scale : float, default=0.1
+        Standard deviation ``sigma`` of the initial frequencies of
+        ``numeric_embedding``, > 0 (RealMLP's 0.1; Gorishniy et al. tune it
+        per dataset and call it "an important hyperparameter"): larger values
+        start from higher-frequency functions of the features.
 """
 
 _ATTRIBUTES_DOC = """
@@ -329,6 +366,12 @@ _ATTRIBUTES_DOC = """
     batch_norm_params_ : list of dict or None
         Per hidden layer, None or the batch-norm arrays ``gamma``, ``beta``,
         ``running_mean`` and ``running_var``.
+
+    embedding_params_ : dict or None
+        With ``numeric_embedding``, the embedding's arrays: ``frequencies``
+        and ``phases`` of shape (n_features_in_, n_frequencies), ``coef`` of
+        shape (n_features_in_, n_frequencies, 3) and ``intercept`` of shape
+        (n_features_in_, 3); None without it.
 
     n_features_in_ : int
         Number of features seen during fit.
@@ -414,6 +457,9 @@ _REFERENCES_DOC = """
 
     Klambauer, G., Unterthiner, T., Mayr, A. and Hochreiter, S. (2017).
     Self-normalizing neural networks. NeurIPS.
+
+    Gorishniy, Y., Rubachev, I. and Babenko, A. (2022). On embeddings for
+    numerical features in tabular deep learning. NeurIPS.
 
     Szegedy, C., Vanhoucke, V., Ioffe, S., Shlens, J. and Wojna, Z. (2016).
     Rethinking the Inception architecture for computer vision. CVPR.
@@ -586,6 +632,9 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
         max_norm=None,
         input_noise=0.0,
         dtype="auto",
+        numeric_embedding=None,
+        n_frequencies=16,
+        frequency_init_scale=0.1,
         class_weight=None,
         label_smoothing=0.0,
         blas_threads="auto",
@@ -627,6 +676,9 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
             input_noise=input_noise,
             dtype=dtype,
             blas_threads=blas_threads,
+            numeric_embedding=numeric_embedding,
+            n_frequencies=n_frequencies,
+            frequency_init_scale=frequency_init_scale,
         )
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
@@ -944,6 +996,9 @@ class MLPRegressor(RegressorMixin, _MCDropoutMixin, BaseMLP):
         input_noise=0.0,
         dtype="auto",
         blas_threads="auto",
+        numeric_embedding=None,
+        n_frequencies=16,
+        frequency_init_scale=0.1,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -982,6 +1037,9 @@ class MLPRegressor(RegressorMixin, _MCDropoutMixin, BaseMLP):
             input_noise=input_noise,
             dtype=dtype,
             blas_threads=blas_threads,
+            numeric_embedding=numeric_embedding,
+            n_frequencies=n_frequencies,
+            frequency_init_scale=frequency_init_scale,
         )
         self.loss = loss
 

@@ -523,6 +523,9 @@ BAD_PARAMS = [
     (MLPClassifier, "label_smoothing", 1.0, "a float in the range [0.0, 1.0)"),
     (MLPClassifier, "blas_threads", 0, "an int in the range [1, inf)"),
     (MLPRegressor, "blas_threads", "all", "a str among {'auto'}"),
+    (MLPClassifier, "numeric_embedding", "periodic", "None or a str among {'pbld'}"),
+    (MLPRegressor, "n_frequencies", 0, "an int in the range [1, inf)"),
+    (MLPClassifier, "frequency_init_scale", 0.0, "a float in the range (0.0, inf)"),
 ]
 
 # per-layer sequences, with hidden_layer_sizes=(4, 3): two hidden layers, three

@@ -38,6 +38,16 @@ FLOAT32 = (
     "test_float32_sample_weight_equivalence runs its protocol at a tolerance "
     "float32 can meet, and the same configurations in float64 pass the check."
 )
+LBFGS_EMBEDDING = (
+    "with the embedding, the check's 15 rows feed 120 inputs (30 features x 4): "
+    "L-BFGS-B's paths on the weighted and the repeated rows, which differ by "
+    "summation-order rounding alone, part after ~100 iterations and converge "
+    "to different minima of a flat objective (loss 2.74e-4 against 2.74e-4, "
+    "predictions 1e-2 apart), while without the embedding both stop at the "
+    "same iteration within 1e-10. Whether they part depends on the rounding, "
+    "hence on the machine: skipped, not expected to fail. The adam "
+    "configuration with the embedding passes the check."
+)
 POISSON_MULTIOUTPUT = (
     "check_regressor_multioutput fits make_regression targets, which are "
     "negative in part, without applying the positive_only tag that the other "
@@ -62,6 +72,8 @@ COMMON = [
     {"dropconnect": 0.5},
     {"activation": "gelu"},
     {"activation": "selu", "solver": "lbfgs"},
+    {"numeric_embedding": "pbld"},
+    {"numeric_embedding": "pbld", "solver": "lbfgs", "n_frequencies": 4},
 ]
 # loss='poisson' tags its targets positive_only, so the checks shift y above
 # zero. Adam at the default step needs more than 200 epochs to move the output
@@ -143,6 +155,12 @@ def _expected_failed_checks(estimator):
 def test_sklearn_compatible_estimator(estimator, check, request):
     if estimator.dtype == "float32" and _check_name(check) in SAMPLE_WEIGHT_CHECKS:
         pytest.skip(FLOAT32)
+    if (
+        estimator.solver == "lbfgs"
+        and estimator.numeric_embedding is not None
+        and _check_name(check) in SAMPLE_WEIGHT_CHECKS
+    ):
+        pytest.skip(LBFGS_EMBEDDING)
     check(estimator)
 
 

@@ -24,6 +24,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
 
 from skreg import MLPClassifier, MLPRegressor
+from skreg._embeddings import PeriodicEmbedding
 from skreg._layers import (
     Activation,
     BatchNorm,
@@ -269,6 +270,51 @@ def test_activation_gradients(name):
     bind(layer, rng)
     X = _inputs_away_from_zero(rng, (6, 4))  # relu's kink at 0 stays > eps away
     assert check_layer_gradients(layer, X, fixed_ctx(training=False), rng) == []
+
+
+@pytest.mark.parametrize("scale", [0.1, 1.0])
+def test_periodic_embedding_gradients(scale):
+    rng = np.random.default_rng(4)
+    layer = PeriodicEmbedding(3, n_frequencies=5, frequency_init_scale=scale)
+    network = Network([layer], dtype=np.float64)
+    network.initialize(rng)
+    X = rng.normal(size=(6, 3))
+    checked = check_layer_gradients(layer, X, fixed_ctx(training=False), rng)
+    assert checked == ["coef", "frequencies", "phases", "intercept"]
+
+
+def test_network_with_periodic_embedding_gradient():
+    """The embedding as the first trainable layer of a whole network (after
+    input noise and dropout, before batch norm), with the penalty on its maps."""
+    rng = np.random.default_rng(5)
+    layers = build_layers(
+        [3, 4, 2],
+        activation="mish",
+        batch_norm=[True],
+        input_noise=0.1,
+        input_dropout=0.2,
+        numeric_embedding={"n_frequencies": 3, "frequency_init_scale": 0.5},
+    )
+    network = Network(layers, dtype=np.float64)
+    network.initialize(rng)
+    loss, penalty = LOSSES["squared_error"](), ElasticNet(0.05, 0.0)
+    n = network.n_penalized
+    X, Y = rng.normal(size=(8, 3)), rng.normal(size=(8, 2))
+
+    def objective(params):
+        network.params[...] = params
+        Z, _ = network.forward(X.copy(), fixed_ctx()())
+        return loss.value(Z, Y) + penalty.smooth_gradient_value(params[:n])
+
+    params = network.params.copy()
+    network.grads[...] = np.nan  # every entry must be written by backward
+    Z, backward = network.forward(X.copy(), fixed_ctx()())
+    backward(loss.value_and_gradient(Z, Y)[1])
+    penalty.add_smooth_gradient(network.params[:n], network.grads[:n])
+    analytic = network.grads.copy()
+    numeric = numerical_gradient(objective, params)
+    network.params[...] = params
+    assert_allclose(analytic, numeric, rtol=RTOL, atol=ATOL)
 
 
 @pytest.mark.parametrize(
