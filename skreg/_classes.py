@@ -64,6 +64,10 @@ _OBJECTIVE_DOC = r"""
     outputs scikit-learn's gradient sums the outputs' terms where skreg's
     (like both libraries' squared-error loss) averages them.
 
+    ``weight_decay`` (decoupled weight decay) is not part of :math:`J`: it
+    shrinks the weights inside each optimizer step, so ``loss_curve_`` does
+    not include it.
+
     Dropout, DropConnect and input noise make :math:`f_W` random during
     training: the stochastic solvers then minimize the expectation of
     :math:`J` over the masks and the noise.

@@ -59,6 +59,10 @@ COMMON = [
     # Its noisy training loss can meet the default tol-based stop (10 epochs
     # without improvement) before check_regressors_train's R^2 > 0.5: give it 30.
     {"dropconnect": 0.2, "n_iter_no_change": 30},
+    # the modern recipe's optimizer options, each on a non-default solver path
+    {"learning_rate": "cosine", "warmup_fraction": 0.1, "weight_decay": 0.01},
+    {"solver": "sgd", "learning_rate": "one_cycle", "max_grad_norm": 1.0},
+    {"learning_rate": "coslog4", "max_grad_norm": 5.0},
 ]
 # loss='poisson' tags its targets positive_only, so the checks shift y above
 # zero. Adam at the default step needs more than 200 epochs to move the output
