@@ -17,6 +17,7 @@ benchmarks/results/mnist.md.
 """
 
 import argparse
+import os
 import platform
 import sys
 import time
@@ -32,7 +33,10 @@ import skreg
 from skreg import MLPClassifier
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "mnist" / "mnist.npz"
+# SKREG_MNIST points elsewhere, e.g. from a git worktree outside the checkout's parent
+DATA = Path(
+    os.environ.get("SKREG_MNIST", ROOT.parent / "shared" / "data" / "mnist" / "mnist.npz")
+)
 RESULTS = ROOT / "benchmarks" / "results" / "mnist.md"
 
 PAPER = {

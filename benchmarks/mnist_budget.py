@@ -67,12 +67,17 @@ def epochs_in(budget, seconds_per_step, n_train):
     return max(1, int(budget / (seconds_per_step * steps_per_epoch)))
 
 
+def calibration_steps(n_train):
+    return min(CALIBRATION_STEPS, math.ceil(n_train / BATCH))
+
+
 def run_skreg(X, y, X_test, y_test, budget, params):
-    rows = CALIBRATION_STEPS * BATCH
+    steps = calibration_steps(len(y))
+    rows = steps * BATCH
     skreg_model(1, **params).fit(X[:rows], y[:rows])  # loads numba, warms the BLAS
     start = time.perf_counter()
     skreg_model(1, **params).fit(X[:rows], y[:rows])
-    per_step = (time.perf_counter() - start) / CALIBRATION_STEPS
+    per_step = (time.perf_counter() - start) / steps
     epochs = epochs_in(budget, per_step, len(y))
     clf = skreg_model(epochs, **params)
     start = time.perf_counter()
@@ -132,10 +137,11 @@ def run_torch(X, y, X_test, y_test, budget):
     import torch
 
     X, y = torch.from_numpy(X), torch.from_numpy(y.astype(np.int64))
-    torch_train(torch, X, y, 1, steps=CALIBRATION_STEPS)  # warm-up
+    steps = calibration_steps(len(y))
+    torch_train(torch, X, y, 1, steps=steps)  # warm-up
     start = time.perf_counter()
-    torch_train(torch, X, y, 1, steps=CALIBRATION_STEPS)
-    per_step = (time.perf_counter() - start) / CALIBRATION_STEPS
+    torch_train(torch, X, y, 1, steps=steps)
+    per_step = (time.perf_counter() - start) / steps
     epochs = epochs_in(budget, per_step, len(y))
     start = time.perf_counter()
     model = torch_train(torch, X, y, epochs)

@@ -411,6 +411,24 @@ _REFERENCES_DOC = """
 
     Gal, Y. and Ghahramani, Z. (2016). Dropout as a Bayesian approximation.
     ICML.
+
+    Loshchilov, I. and Hutter, F. (2017). SGDR: stochastic gradient descent
+    with warm restarts. ICLR.
+
+    Loshchilov, I. and Hutter, F. (2019). Decoupled weight decay
+    regularization. ICLR.
+
+    Smith, L. N. and Topin, N. (2019). Super-convergence: very fast training
+    of neural networks using large learning rates. SPIE 11006.
+
+    Goyal, P. et al. (2017). Accurate, large minibatch SGD: training ImageNet
+    in 1 hour. arXiv:1706.02677.
+
+    Holzmueller, D., Grinsztajn, L. and Steinwart, I. (2024). Better by
+    default: strong pre-tuned MLPs and boosted trees on tabular data. NeurIPS.
+
+    Pascanu, R., Mikolov, T. and Bengio, Y. (2013). On the difficulty of
+    training recurrent neural networks. ICML.
 """
 
 
