@@ -36,6 +36,7 @@ from ._losses import LOSSES
 from ._network import Network, build_layers
 from ._optimizers import SGD, Adam
 from ._penalties import ElasticNet
+from ._schedules import RUN_SCHEDULES, make_lr_schedule
 from ._training import (
     History,
     LoopSettings,
@@ -129,7 +130,11 @@ class BaseMLP(BaseEstimator):
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
         ],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate": [
+            StrOptions(
+                {"constant", "invscaling", "adaptive", "cosine", "one_cycle", "coslog4"}
+            )
+        ],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -169,6 +174,9 @@ class BaseMLP(BaseEstimator):
         "numeric_embedding": [None, StrOptions({"pbld"})],
         "n_frequencies": [Interval(Integral, 1, None, closed="left")],
         "frequency_init_scale": [Interval(Real, 0, None, closed="neither")],
+        "warmup_fraction": [Interval(Real, 0, 1, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "max_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(
@@ -213,6 +221,9 @@ class BaseMLP(BaseEstimator):
         numeric_embedding=None,
         n_frequencies=16,
         frequency_init_scale=0.1,
+        warmup_fraction=0.0,
+        weight_decay=0.0,
+        max_grad_norm=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -253,6 +264,9 @@ class BaseMLP(BaseEstimator):
         self.numeric_embedding = numeric_embedding
         self.n_frequencies = n_frequencies
         self.frequency_init_scale = frequency_init_scale
+        self.warmup_fraction = warmup_fraction
+        self.weight_decay = weight_decay
+        self.max_grad_norm = max_grad_norm
 
     # ------------------------------------------------------------------
     # parameters that need more than _parameter_constraints
@@ -321,6 +335,13 @@ class BaseMLP(BaseEstimator):
                 "solver='lbfgs' cannot apply max_norm, a projection of the weights "
                 "after each mini-batch step. Use solver='adam' or 'sgd', or set "
                 "max_norm=None."
+            )
+        if self.weight_decay > 0 or self.max_grad_norm is not None:
+            raise ValueError(
+                "solver='lbfgs' minimizes the objective itself, without optimizer "
+                "steps to decay the weights in or gradients to clip: use "
+                "solver='adam' or 'sgd' for weight_decay and max_grad_norm, or "
+                "alpha for an L2 penalty with lbfgs."
             )
         stochastic = {
             "dropout": any(architecture["dropout"]),
@@ -575,6 +596,17 @@ class BaseMLP(BaseEstimator):
         )
         if first_call or not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer(network)
+            self._lr_schedule = make_lr_schedule(
+                self.learning_rate, self.max_iter, self.warmup_fraction
+            )
+        elif self._lr_schedule is not None and self._lr_schedule.ended:
+            warn(
+                f"learning_rate={self.learning_rate!r} has run its max_iter="
+                f"{self._lr_schedule.max_iter} epochs (partial_fit calls count one "
+                "each): this call trains at the schedule's final rate. Call fit, "
+                "or raise max_iter before the first call, for a longer schedule.",
+                UserWarning,
+            )
         n_train = X.shape[0] if rows is None else len(rows)
         settings = LoopSettings(
             batch_size=self._batch_size(n_train),
@@ -594,6 +626,8 @@ class BaseMLP(BaseEstimator):
             restore_best_weights=self.restore_best_weights and early_stopping,
             early_stopping=early_stopping,
             verbose=int(self.verbose),
+            lr_schedule=self._lr_schedule,
+            max_grad_norm=self.max_grad_norm,
         )
         history = self._history
         history.n_iter = 0
@@ -646,7 +680,9 @@ class BaseMLP(BaseEstimator):
             else:
                 # monitored only (X_val without early stopping): the last epoch is kept
                 history.best_iteration = None
-        if not converged and not incremental and history.stop_reason is None:
+        # a schedule that spans max_iter epochs is meant to run them all
+        spans_run = self.learning_rate in RUN_SCHEDULES
+        if not (converged or incremental or spans_run or history.stop_reason):
             warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
                 "and the optimization hasn't converged yet.",
@@ -806,6 +842,7 @@ class BaseMLP(BaseEstimator):
                 learning_rate=self.learning_rate_init,
                 momentum=self.momentum,
                 nesterov=self.nesterovs_momentum,
+                weight_decay=self.weight_decay,
             )
         return Adam(
             size,
@@ -814,6 +851,7 @@ class BaseMLP(BaseEstimator):
             beta_1=self.beta_1,
             beta_2=self.beta_2,
             epsilon=self.epsilon,
+            weight_decay=self.weight_decay,
         )
 
     def _fit_lbfgs(self, network, loss, penalty, X, Y, sample_weight, first_call):

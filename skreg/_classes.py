@@ -64,6 +64,10 @@ _OBJECTIVE_DOC = r"""
     outputs scikit-learn's gradient sums the outputs' terms where skreg's
     (like both libraries' squared-error loss) averages them.
 
+    ``weight_decay`` (decoupled weight decay) is not part of :math:`J`: it
+    shrinks the weights inside each optimizer step, so ``loss_curve_`` does
+    not include it.
+
     Dropout, DropConnect and input noise make :math:`f_W` random during
     training: the stochastic solvers then minimize the expectation of
     :math:`J` over the masks and the noise.
@@ -104,11 +108,43 @@ _PARAMETERS_DOC = """
         Mini-batch size of the stochastic solvers; 'auto' is
         ``min(200, n_samples)``. Ignored by lbfgs.
 
-    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
-        Learning-rate schedule of solver='sgd', as in scikit-learn.
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'cosine', \
+            'one_cycle', 'coslog4'}, default='constant'
+        Learning-rate schedule. scikit-learn's three schedule solver='sgd'
+        only, per epoch, as in scikit-learn: 'constant' keeps
+        ``learning_rate_init``; 'invscaling' sets it to
+        ``learning_rate_init / (t + 1) ** power_t`` after each epoch (``t`` the
+        samples seen); 'adaptive' divides it by 5 whenever patience runs out
+        (``tol``, ``n_iter_no_change``) instead of stopping, until it is at
+        most 1e-6. The other three schedule 'sgd' and 'adam' at every step,
+        over a run of ``max_iter`` epochs, with ``learning_rate_init`` as the
+        peak:
+
+        - 'cosine': cosine decay from ``learning_rate_init`` to 0 (Loshchilov &
+          Hutter, 2017; PyTorch's ``CosineAnnealingLR``);
+        - 'one_cycle': a cosine rise from 1/25 of the peak over the first 30 %
+          of the run, then a cosine fall to 1/10,000 of that start (Smith &
+          Topin, 2019, with PyTorch's ``OneCycleLR`` defaults; momentum is not
+          cycled);
+        - 'coslog4': RealMLP's four cosine cycles from 0 to the peak and back,
+          each twice as long as the one before, ``(1 - cos(2 pi log2(1 +
+          15 t))) / 2`` at the run's progress ``t`` in [0, 1] (Holzmueller et
+          al., 2024).
+
+        These are defined over ``max_iter`` epochs, so reaching ``max_iter`` is
+        the plan and raises no ConvergenceWarning. Early stopping and the
+        training-loss patience still apply and may end the run before the
+        schedule ends (the schedule does not adapt to them): to run it to its
+        end, set ``n_iter_no_change=np.inf`` (with ``early_stopping=True`` the
+        best validation epoch is then kept, as RealMLP does). ``partial_fit``
+        counts each call as one epoch of the schedule, continuing from the
+        ``fit`` or calls before it, and past ``max_iter`` calls trains at the
+        schedule's final rate (with a warning). Each ``fit``, also with
+        ``warm_start=True``, starts the schedule anew (a warm restart).
 
     learning_rate_init : float, default=0.001
-        Initial step size of 'sgd' and 'adam'.
+        Initial step size of 'sgd' and 'adam' (the peak of 'cosine',
+        'one_cycle' and 'coslog4').
 
     power_t : float, default=0.5
         Exponent of the 'invscaling' schedule.
@@ -320,6 +356,38 @@ _PARAMETERS_DOC = """
         ``numeric_embedding``, > 0 (RealMLP's 0.1; Gorishniy et al. tune it
         per dataset and call it "an important hyperparameter"): larger values
         start from higher-frequency functions of the features.
+
+    warmup_fraction : float, default=0.0
+        Linear learning-rate warmup (Goyal et al., 2017) over this share of
+        the ``max_iter`` epochs, in [0, 1): the rate of every schedule is
+        multiplied by the share of the warmup done after each step, so it
+        rises from nearly 0 to its scheduled value, step by step. 0 turns it
+        off. Counted like the schedules (see ``learning_rate``), for 'sgd' and
+        'adam'; ignored by lbfgs.
+
+    weight_decay : float, default=0.0
+        Decoupled weight decay (Loshchilov & Hutter, 2019; AdamW, and SGDW with
+        solver='sgd'), >= 0: before each step every weight (``coefs_``; not
+        the biases or batch-norm parameters, as ``alpha``) is multiplied by
+        ``1 - rate * weight_decay``, ``rate`` the step's learning rate
+        (``learning_rate_init`` times the schedule's factor, as PyTorch's and
+        Keras' AdamW). Unlike ``alpha``'s L2 penalty it is not part of the
+        gradient, so Adam does not rescale it: every weight shrinks by the
+        same fraction whatever its gradients' history, and the decay follows
+        the learning-rate schedule. Use ``weight_decay`` with Adam (its
+        authors found it generalizes better than L2 and makes the best decay
+        independent of the learning rate); use ``alpha`` for a penalty that is
+        part of the objective: with lbfgs (which refuses ``weight_decay``), for
+        L1 or ElasticNet, or when ``loss_curve_`` should include it. With
+        plain SGD (no momentum) the two coincide for ``weight_decay = alpha``.
+
+    max_grad_norm : float or None, default=None
+        Gradient clipping by the global norm (Pascanu et al., 2013; PyTorch's
+        ``clip_grad_norm_``, Keras' ``global_clipnorm``): before each step,
+        the gradient of the data term over all parameters is scaled down to
+        an L2 norm of at most ``max_grad_norm`` (the direction is kept; the
+        penalty's gradient is added after). None disables it. Only with
+        'adam' and 'sgd': lbfgs refuses it.
 """
 
 _ATTRIBUTES_DOC = """
@@ -467,6 +535,20 @@ _REFERENCES_DOC = """
     Holzmueller, D., Grinsztajn, L. and Steinwart, I. (2024). Better by
     default: strong pre-tuned MLPs and boosted trees on tabular data.
     NeurIPS.
+    Loshchilov, I. and Hutter, F. (2017). SGDR: stochastic gradient descent
+    with warm restarts. ICLR.
+
+    Loshchilov, I. and Hutter, F. (2019). Decoupled weight decay
+    regularization. ICLR.
+
+    Smith, L. N. and Topin, N. (2019). Super-convergence: very fast training
+    of neural networks using large learning rates. SPIE 11006.
+
+    Goyal, P. et al. (2017). Accurate, large minibatch SGD: training ImageNet
+    in 1 hour. arXiv:1706.02677.
+
+    Pascanu, R., Mikolov, T. and Bengio, Y. (2013). On the difficulty of
+    training recurrent neural networks. ICML.
 """
 
 
@@ -635,6 +717,9 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
         numeric_embedding=None,
         n_frequencies=16,
         frequency_init_scale=0.1,
+        warmup_fraction=0.0,
+        weight_decay=0.0,
+        max_grad_norm=None,
         class_weight=None,
         label_smoothing=0.0,
         blas_threads="auto",
@@ -679,6 +764,9 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
             numeric_embedding=numeric_embedding,
             n_frequencies=n_frequencies,
             frequency_init_scale=frequency_init_scale,
+            warmup_fraction=warmup_fraction,
+            weight_decay=weight_decay,
+            max_grad_norm=max_grad_norm,
         )
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
@@ -999,6 +1087,9 @@ class MLPRegressor(RegressorMixin, _MCDropoutMixin, BaseMLP):
         numeric_embedding=None,
         n_frequencies=16,
         frequency_init_scale=0.1,
+        warmup_fraction=0.0,
+        weight_decay=0.0,
+        max_grad_norm=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1040,6 +1131,9 @@ class MLPRegressor(RegressorMixin, _MCDropoutMixin, BaseMLP):
             numeric_embedding=numeric_embedding,
             n_frequencies=n_frequencies,
             frequency_init_scale=frequency_init_scale,
+            warmup_fraction=warmup_fraction,
+            weight_decay=weight_decay,
+            max_grad_norm=max_grad_norm,
         )
         self.loss = loss
 

@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._layers import Context
+from ._optimizers import clip_grad_norm
 from ._penalties import apply_max_norm
 from ._warnings import warn
 
@@ -84,6 +85,10 @@ class LoopSettings:
     verbose: int = 0
     # called after every mini-batch step (the BLAS thread chooser times them)
     on_step: Callable[[], None] | None = None
+    # per-step learning-rate factor (skreg._schedules), None for none; it
+    # counts epochs, so it lives as long as the optimizer (across partial_fit)
+    lr_schedule: object = None
+    max_grad_norm: float | None = None
 
 
 class DivergenceError(FloatingPointError):
@@ -131,8 +136,12 @@ def _take(A, index, out=None):
     return np.take(A, index, axis=0, out=out[: len(index)], mode="clip")
 
 
-def train_step(network, loss, penalty, optimizer, X, Y, sample_weight, rng):
-    """One mini-batch: forward, backward, smooth penalty, optimizer step, prox.
+def train_step(
+    network, loss, penalty, optimizer, X, Y, sample_weight, rng, max_grad_norm=None
+):
+    """One mini-batch: forward, backward, gradient clipping (``max_grad_norm``
+    of the data gradient, before the penalty's), smooth penalty, optimizer
+    step, prox.
 
     Returns the batch's weighted mean data loss and the sum of its sample
     weights, or ``None`` when the weights are all zero (nothing to learn).
@@ -156,6 +165,8 @@ def train_step(network, loss, penalty, optimizer, X, Y, sample_weight, rng):
     if not math.isfinite(batch_loss):
         raise DivergenceError(batch_loss)
     backward(dZ)
+    if max_grad_norm is not None:
+        clip_grad_norm(network.grads, max_grad_norm)
     # smooth penalty gradient, update and proximal step in one cache-friendly sweep
     optimizer.step(network.params, network.grads, penalty, network.n_penalized)
     return batch_loss, weight_sum
@@ -177,7 +188,10 @@ def run_epoch(network, loss, penalty, optimizer, data, settings, rngs):
     # verbose >= 2: about ten progress lines per epoch
     report_every = max(1, n_batches // 10) if settings.verbose > 1 else 0
     batches = iterate_batches(rows, X.shape[0], bounds, order_rng)
+    schedule = settings.lr_schedule
     for number, index in enumerate(batches, start=1):
+        if schedule is not None:
+            optimizer.rate_factor = schedule.factor(number - 1, n_batches)
         result = train_step(
             network,
             loss,
@@ -187,6 +201,7 @@ def run_epoch(network, loss, penalty, optimizer, data, settings, rngs):
             _take(Y, index, Y_batch),
             _take(sample_weight, index),
             rngs["masks"],
+            settings.max_grad_norm,
         )
         if settings.max_norm is not None:
             apply_max_norm(hidden_coefs, settings.max_norm)
@@ -198,6 +213,8 @@ def run_epoch(network, loss, penalty, optimizer, data, settings, rngs):
         if report_every and (number % report_every == 0 or number == n_batches):
             running = total_loss / total_weight if total_weight else 0.0
             print(f"  batch {number}/{n_batches}, running data loss = {running:.8f}")
+    if schedule is not None:
+        schedule.epochs += 1
     if not np.all(np.isfinite(network.params)):
         raise DivergenceError("non-finite weights")
     data_loss = total_loss / total_weight if total_weight else 0.0

@@ -477,7 +477,7 @@ BAD_PARAMS = [
     (MLPRegressor, "l1_ratio", 1.5, "a float in the range [0.0, 1.0]"),
     (MLPClassifier, "batch_size", 0, "an int in the range [1, inf)"),
     (MLPClassifier, "batch_size", "big", "a str among {'auto'}"),
-    (MLPClassifier, "learning_rate", "cosine", "a str among"),
+    (MLPClassifier, "learning_rate", "cosine_restarts", "a str among"),
     (MLPClassifier, "learning_rate_init", 0.0, "a float in the range (0.0, inf)"),
     (MLPRegressor, "learning_rate_init", -0.1, "a float in the range (0.0, inf)"),
     (MLPClassifier, "power_t", -0.5, "a float in the range [0.0, inf)"),
@@ -526,6 +526,12 @@ BAD_PARAMS = [
     (MLPClassifier, "numeric_embedding", "periodic", "None or a str among {'pbld'}"),
     (MLPRegressor, "n_frequencies", 0, "an int in the range [1, inf)"),
     (MLPClassifier, "frequency_init_scale", 0.0, "a float in the range (0.0, inf)"),
+    (MLPClassifier, "warmup_fraction", 1.0, "a float in the range [0.0, 1.0)"),
+    (MLPRegressor, "warmup_fraction", -0.1, "a float in the range [0.0, 1.0)"),
+    (MLPClassifier, "weight_decay", -0.01, "a float in the range [0.0, inf)"),
+    (MLPRegressor, "weight_decay", "strong", "a float in the range [0.0, inf)"),
+    (MLPClassifier, "max_grad_norm", 0.0, "None or a float in the range (0.0, inf)"),
+    (MLPRegressor, "max_grad_norm", -1.0, "None or a float in the range (0.0, inf)"),
 ]
 
 # per-layer sequences, with hidden_layer_sizes=(4, 3): two hidden layers, three

@@ -74,6 +74,10 @@ COMMON = [
     {"activation": "selu", "solver": "lbfgs"},
     {"numeric_embedding": "pbld"},
     {"numeric_embedding": "pbld", "solver": "lbfgs", "n_frequencies": 4},
+    # the modern recipe's optimizer options, each on a non-default solver path
+    {"learning_rate": "cosine", "warmup_fraction": 0.1, "weight_decay": 0.01},
+    {"solver": "sgd", "learning_rate": "one_cycle", "max_grad_norm": 1.0},
+    {"learning_rate": "coslog4", "max_grad_norm": 5.0},
 ]
 # loss='poisson' tags its targets positive_only, so the checks shift y above
 # zero. Adam at the default step needs more than 200 epochs to move the output
