@@ -61,4 +61,6 @@ for ax, early_stopping in zip(axes, (True, False), strict=True):
     )
     print(ax.get_title(), "| epochs run:", clf.n_iter_, "| kept:", clf.best_iteration_)
 fig.tight_layout()
-fig.savefig(OUTPUT_DIR / f"{Path(__file__).stem}.png", dpi=100)
+figure_path = OUTPUT_DIR / f"{Path(__file__).stem}.png"
+fig.savefig(figure_path, dpi=100)
+print(f"figure saved to {figure_path}")
