@@ -12,9 +12,9 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import get_scorer_names
+from sklearn.metrics import get_scorer, get_scorer_names
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
@@ -296,6 +296,27 @@ class BaseMLP(BaseEstimator):
                 "random masks or noise at every step. Use solver='adam' or 'sgd'."
             )
 
+    def _check_scoring_fits_the_task(self):
+        """Refuse a scikit-learn scorer of the other task (``scoring="r2"`` on
+        a classifier) before training, instead of scoring nonsense per epoch."""
+        if not isinstance(self.scoring, str) or self.scoring == "loss":
+            return
+        metric = getattr(get_scorer(self.scoring), "_score_func", None)
+        module = getattr(metric, "__module__", "")
+        if is_classifier(self):
+            wrong, task = module.endswith("._regression"), "a classification"
+            examples = "'accuracy', 'balanced_accuracy', 'neg_log_loss'"
+        else:
+            wrong = module.endswith(("._classification", "._ranking"))
+            task, examples = "a regression", "'r2', 'neg_mean_squared_error'"
+        if wrong:
+            raise InvalidParameterError(
+                f"The 'scoring' parameter of {type(self).__name__} must be "
+                f"{task} scorer or 'loss'. Got {self.scoring!r} instead, a "
+                f"metric for the other task. Use for example {examples}, or "
+                "'loss' (the validation loss)."
+            )
+
     # ------------------------------------------------------------------
     # fit orchestration
 
@@ -384,6 +405,8 @@ class BaseMLP(BaseEstimator):
     ):
         architecture = self._architecture()
         self._check_solver_compatibility(architecture)
+        self._check_scoring_fits_the_task()
+        _check_numeric_columns(X, "X")
         if any(architecture["batch_norm"]):  # checked before anything is fitted
             n_rows = _num_samples(X)
             batch_size = n_rows
@@ -585,7 +608,13 @@ class BaseMLP(BaseEstimator):
             penalty_now = penalty.value(network.params[: network.n_penalized])
             zero_loss = zero_output_loss(loss, Y, sample_weight)
             this_fit = history.loss_curve[len(history.loss_curve) - history.n_iter :]
-            warn_if_blown_up(this_fit, penalty_now, zero_loss)
+            warn_if_blown_up(
+                this_fit,
+                penalty_now,
+                zero_loss,
+                early_stopping_requested=self.early_stopping != "auto"
+                and bool(self.early_stopping),
+            )
         elif history.best_iteration is not None:  # the best validation epoch is kept
             curve = history.validation_loss_curve
             kept = curve[len(curve) - history.n_iter + history.best_iteration - 1]
@@ -646,6 +675,7 @@ class BaseMLP(BaseEstimator):
         X_val, y_val, sw_val = validation
         rows = None
         if X_val is not None:
+            _check_numeric_columns(X_val, "X_val")
             try:
                 X_val, y_val = validate_data(
                     self,
@@ -893,6 +923,7 @@ class BaseMLP(BaseEstimator):
 
     def _validated_input(self, X):
         """X checked against the fitted model, in float64."""
+        _check_numeric_columns(X, "X")
         X = validate_data(
             self,
             X,
@@ -909,6 +940,7 @@ class BaseMLP(BaseEstimator):
         needs neither a float64 copy of it nor full-size activations.
         """
         network = self._prediction_network()
+        _check_numeric_columns(X, "X")
         X = validate_data(
             self,
             X,
@@ -924,6 +956,38 @@ class BaseMLP(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _check_numeric_columns(X, name):
+    """Name the columns of a DataFrame (or object array) that hold text or
+    categories, and say how to encode them, before numpy's bare "could not
+    convert string to float" does."""
+    if hasattr(X, "columns") and hasattr(X, "dtypes"):
+        columns = [(label, X[label]) for label in X.columns]
+        dtypes = list(X.dtypes)
+    elif isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind in "OUS":
+        columns = [(int(index), X[:, index]) for index in range(X.shape[1])]
+        dtypes = [X.dtype] * X.shape[1]
+    else:
+        return
+    bad = []
+    for (label, values), dtype in zip(columns, dtypes, strict=True):
+        if getattr(dtype, "kind", "O") in "biuf":
+            continue
+        try:
+            np.asarray(values, dtype=np.float64)
+        except (ValueError, TypeError):
+            bad.append(label if isinstance(label, int) else str(label))
+    if bad:
+        listed = ", ".join(map(repr, bad))
+        which = "Columns" if hasattr(X, "columns") else "Column indices"
+        raise ValueError(
+            f"{which} {listed} of {name} hold text or categories, but the "
+            "network needs numbers. Encode them first, for example one-hot "
+            "with make_column_transformer((OneHotEncoder(handle_unknown="
+            f"'ignore'), [{listed}]), remainder=StandardScaler()) in a "
+            "pipeline before the network."
+        )
 
 
 def _scaled_to_one(sample_weight):
