@@ -575,6 +575,7 @@ class BaseMLP(BaseEstimator):
             restore_best_weights=self.restore_best_weights and early_stopping,
             early_stopping=early_stopping,
             verbose=int(self.verbose),
+            score_name=_score_name(self.scoring),
         )
         history = self._history
         history.n_iter = 0
@@ -956,6 +957,13 @@ class BaseMLP(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _score_name(scoring):
+    """What verbose output calls the validation score (None: the loss's)."""
+    if scoring == "loss":
+        return None
+    return scoring if isinstance(scoring, str) else "score"
 
 
 def _check_numeric_columns(X, name):

@@ -84,6 +84,9 @@ class LoopSettings:
     restore_best_weights: bool = True
     early_stopping: bool = False
     verbose: int = 0
+    # what verbose calls the validation score; None when it is the negative
+    # validation loss (scoring="loss"), which the line already shows
+    score_name: str | None = None
 
 
 # Networks whose matrix products per mini-batch (forward pass) stay below this
@@ -297,14 +300,42 @@ def _end_of_epoch(network, history, settings, optimizer, validation, best):
     return message
 
 
-def _print_epoch(history, seconds):
+def _print_epoch(history, settings, elapsed):
+    """One line: the epoch's training objective, validation loss and score
+    (each once: with scoring="loss" the score is the negative loss), and the
+    seconds since ``fit`` started."""
     line = f"Iteration {history.n_iter}, loss = {history.loss_curve[-1]:.8f}"
     if history.validation_scores:
-        line += (
-            f", validation loss = {history.validation_loss_curve[-1]:.8f}"
-            f", validation score = {history.validation_scores[-1]:.6f}"
-        )
-    print(f"{line}, {seconds:.2f} s")
+        line += f", validation loss = {history.validation_loss_curve[-1]:.8f}"
+        if settings.score_name is not None:
+            line += f", validation {settings.score_name} = "
+            line += f"{history.validation_scores[-1]:.6f}"
+    print(f"{line}, {elapsed:.2f} s elapsed")
+
+
+def _print_stop(history, settings, kept):
+    """The last line of verbose output: why training stopped, which epoch's
+    weights the model keeps."""
+    reason = {
+        None: f"Reached max_iter={settings.max_iter} epochs.",
+        "diverged": f"Training diverged in epoch {history.n_iter + 1}.",
+        "interrupted": "Training interrupted by the user.",
+        "callback": "A callback asked to stop training.",
+    }.get(history.stop_reason, history.stop_reason)
+    if kept == 0:
+        weights = "the weights this fit started from"
+    else:
+        weights = f"the weights of epoch {kept}"
+    if kept == history.best_iteration and settings.restore_best_weights:
+        best = history.best_validation_score
+        if settings.score_name is None:
+            value = f"validation loss = {-best:.8f}"
+        else:
+            value = f"validation {settings.score_name} = {best:.6f}"
+        weights += f", the best on the validation set ({value})"
+    elif kept == history.n_iter:
+        weights += ", the last"
+    print(f"{reason} Stopped after epoch {history.n_iter}; keeping {weights}.")
 
 
 def train(
@@ -346,17 +377,20 @@ def train(
     converged : bool
         False when the loop ran out of epochs without meeting its tolerance.
     """
+    full_fit = max_epochs is None  # partial_fit runs one epoch per call
     max_epochs = settings.max_iter if max_epochs is None else max_epochs
+    fit_start = time.perf_counter()
     best = {}
     last_good = network.snapshot() if start is None else start
     # For divergence: (loss, weights at its start) of the lowest-loss epoch. An
     # epoch's loss is averaged over its batches, so it vouches for the weights
     # it started from; those it ended with may already be finite but huge.
-    lowest = (np.inf, last_good)
+    # (the epoch whose start it is: 0 for the weights the fit started from)
+    lowest = (np.inf, last_good, 0)
     converged = False
+    kept = None
     try:
         for epoch in range(max_epochs):
-            epoch_start = time.perf_counter()
             try:
                 # overflow is detected and reported below, not warned about
                 with np.errstate(over="ignore", invalid="ignore"):
@@ -365,6 +399,7 @@ def train(
                     )
             except DivergenceError:
                 network.restore(lowest[1])
+                kept = lowest[2]
                 _choose_by_validation(network, history, validation, best)
                 history.stop_reason = "diverged"
                 warn(
@@ -385,17 +420,15 @@ def train(
                 network, history, settings, optimizer, validation, best
             )
             if epoch_loss < lowest[0]:
-                lowest = (epoch_loss, last_good)
+                lowest = (epoch_loss, last_good, history.n_iter - 1)
             # the weights after the last epoch need no copy: nothing follows
             # that could spoil them (partial_fit runs one epoch per call)
             last_good = network.snapshot() if epoch + 1 < max_epochs else None
             if settings.verbose:
-                _print_epoch(history, time.perf_counter() - epoch_start)
+                _print_epoch(history, settings, time.perf_counter() - fit_start)
             if message is not None:
                 history.stop_reason = message
                 converged = True
-                if settings.verbose:
-                    print(message + " Stopping.")
                 break
     except KeyboardInterrupt:
         history.stop_reason = "interrupted"
@@ -408,6 +441,9 @@ def train(
             network.restore(last_good)
     if best and settings.restore_best_weights:
         network.restore(best["snapshot"])
+        kept = history.best_iteration
+    if settings.verbose and full_fit:
+        _print_stop(history, settings, history.n_iter if kept is None else kept)
     return converged
 
 
