@@ -22,10 +22,9 @@ import numpy as np
 from sklearn.datasets import get_data_home, load_breast_cancer, load_digits
 from sklearn.preprocessing import LabelEncoder
 
+REPOSITORY = Path(__file__).resolve().parents[1]
 PMLB_DIR = Path(
-    os.environ.get(
-        "SKREG_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data" / "pmlb"
-    )
+    os.environ.get("SKREG_DATA_DIR", REPOSITORY.parent / "shared" / "data" / "pmlb")
 )
 # OpenML's copies of the PMLB datasets the examples use
 OPENML_IDS = {"spambase": 44, "letter": 6, "satimage": 182}

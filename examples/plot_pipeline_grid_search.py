@@ -124,8 +124,9 @@ print(
 # Left and middle: the cross-validated accuracy of every candidate, without
 # and with batch norm, with its standard deviation over the folds. The colour
 # scale spans a fixed 5 points of accuracy below the best candidate, so that
-# differences within the folds' noise look as small as they are. Right: the training objective and validation loss per
-# epoch of the refitted best network, with the epoch early stopping kept.
+# differences within the folds' noise look as small as they are. Right: the
+# training objective and validation loss per epoch of the refitted best
+# network, with the epoch early stopping kept.
 dropouts = [str(d) for d in param_grid["mlp__dropout"]]
 l1_ratios = param_grid["mlp__l1_ratio"]
 fig, axes = plt.subplots(1, 3, figsize=(13, 4.2), layout="constrained")

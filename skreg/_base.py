@@ -18,6 +18,7 @@ from sklearn.metrics import get_scorer, get_scorer_names
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
+from ._callbacks import CALLBACK_STATE, FitCallbacks
 from ._diagnostics import (
     warn_if_best_epoch_blown_up,
     warn_if_blown_up,
@@ -45,6 +46,7 @@ from ._training import (
 )
 from ._warnings import warn
 from .utils._sklearn_compat import (
+    CallbackSupportMixin,
     Interval,
     InvalidParameterError,
     Options,
@@ -103,7 +105,7 @@ def _is_bool(value):
     return isinstance(value, (bool, np.bool_))
 
 
-class BaseMLP(BaseEstimator):
+class BaseMLP(CallbackSupportMixin, BaseEstimator):
     """Shared machinery of MLPClassifier and MLPRegressor; not for direct use."""
 
     _parameter_constraints: dict = {
@@ -389,8 +391,13 @@ class BaseMLP(BaseEstimator):
         try:
             yield
         except BaseException:
+            callback_state = {
+                name: value
+                for name, value in vars(self).items()
+                if name in CALLBACK_STATE
+            }
             vars(self).clear()
-            vars(self).update(before)
+            vars(self).update(before, **callback_state)
             raise
 
     def _fit(
@@ -437,6 +444,19 @@ class BaseMLP(BaseEstimator):
         dtype = self._training_dtype(X)
         X = as_batches_ready(X, dtype)
         Y = as_batches_ready(Y, dtype, "y")
+        # lbfgs: one task, scipy runs the iterations; partial_fit: one epoch
+        max_epochs = 1 if incremental else self.max_iter
+        callbacks = FitCallbacks.begin_fit(
+            self,
+            X,
+            y,
+            sample_weight,
+            max_epochs=0 if self.solver == "lbfgs" else max_epochs,
+            fitted_attributes=lambda network: {
+                **self._weight_attributes(network),
+                "_fitted_architecture": architecture,
+            },
+        )
 
         rngs = self._random_streams(incremental)
         network = self._network_for_training(
@@ -462,10 +482,13 @@ class BaseMLP(BaseEstimator):
                 incremental,
                 first_call,
                 rngs,
+                callbacks,
             )
         self._export_network(network)
         # what predictions are made with, whatever set_params changes later
         self._fitted_architecture = architecture
+        if callbacks is not None:
+            callbacks.end_fit()
         return self
 
     def _training_dtype(self, X):
@@ -547,7 +570,16 @@ class BaseMLP(BaseEstimator):
         return network
 
     def _fit_stochastic(
-        self, network, loss, penalty, data, validation, incremental, first_call, rngs
+        self,
+        network,
+        loss,
+        penalty,
+        data,
+        validation,
+        incremental,
+        first_call,
+        rngs,
+        callbacks=None,
     ):
         X, Y, y, sample_weight = data
         early_stopping = self._early_stopping_on(X.shape[0], validation, incremental)
@@ -599,6 +631,7 @@ class BaseMLP(BaseEstimator):
                 validation=monitor,
                 max_epochs=1 if incremental else None,
                 start=start,
+                callbacks=callbacks,
             )
         if history.stop_reason == "diverged":
             self._recover_from_divergence(network, X, start)
@@ -827,21 +860,32 @@ class BaseMLP(BaseEstimator):
     # ------------------------------------------------------------------
     # fitted attributes <-> network
 
+    def _weight_attributes(self, network):
+        """The fitted attributes that predictions read, copied from ``network``."""
+        dense = network.dense_layers
+        norms = iter(network.batch_norm_layers)
+        loss_name = self._loss_name()
+        return {
+            "coefs_": [layer.params["coef"].copy() for layer in dense],
+            "intercepts_": [
+                layer.params["intercept"].copy()
+                if layer.bias
+                else np.zeros(layer.n_out, dtype=network.dtype)
+                for layer in dense
+            ],
+            "batch_norm_params_": [
+                None if dense_layer.bias else _batch_norm_values(next(norms))
+                for dense_layer in dense[:-1]
+            ],
+            "n_layers_": len(dense) + 1,
+            "n_outputs_": dense[-1].n_out,
+            "_fitted_loss": loss_name,
+            "out_activation_": LOSSES[loss_name].out_activation,
+        }
+
     def _export_network(self, network):
         """Set the scikit-learn fitted attributes from the trained network."""
-        dense = network.dense_layers
-        self.coefs_ = [layer.params["coef"].copy() for layer in dense]
-        self.intercepts_ = [
-            layer.params["intercept"].copy()
-            if layer.bias
-            else np.zeros(layer.n_out, dtype=network.dtype)
-            for layer in dense
-        ]
-        norms = iter(network.batch_norm_layers)
-        self.batch_norm_params_ = [
-            None if dense_layer.bias else _batch_norm_values(next(norms))
-            for dense_layer in dense[:-1]
-        ]
+        vars(self).update(self._weight_attributes(network))
         history = self._history
         self.n_iter_ = history.n_iter
         self.t_ = history.t
@@ -864,12 +908,8 @@ class BaseMLP(BaseEstimator):
         self.best_loss_ = (
             None if monitored and self.early_stopping else history.best_loss
         )
-        self.n_layers_ = len(dense) + 1
-        self.n_outputs_ = dense[-1].n_out
-        self._fitted_loss = self._loss_name()
         # what the curves mean, whatever set_params changes later (the plots)
         self._fitted_scoring, self._fitted_solver = self.scoring, self.solver
-        self.out_activation_ = LOSSES[self._fitted_loss].out_activation
 
     def _load_fitted_weights(self, network):
         """Copy the fitted attributes into ``network`` (warm start, prediction)."""

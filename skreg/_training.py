@@ -350,6 +350,7 @@ def train(
     validation=None,
     max_epochs=None,
     start=None,
+    callbacks=None,
 ):
     """Train for up to ``max_epochs`` (default ``settings.max_iter``) epochs.
 
@@ -371,6 +372,9 @@ def train(
     start : tuple or None
         ``network.snapshot()`` taken just before the call, if the caller has
         one (saves a copy of the weights); None takes it here.
+    callbacks : FitCallbacks or None
+        scikit-learn callbacks to tell about each epoch; one that asks to stop
+        ends training after the epoch (``history.stop_reason = "callback"``).
 
     Returns
     -------
@@ -391,6 +395,8 @@ def train(
     kept = None
     try:
         for epoch in range(max_epochs):
+            if callbacks is not None:
+                callbacks.begin_epoch()
             try:
                 # overflow is detected and reported below, not warned about
                 with np.errstate(over="ignore", invalid="ignore"):
@@ -426,6 +432,8 @@ def train(
             last_good = network.snapshot() if epoch + 1 < max_epochs else None
             if settings.verbose:
                 _print_epoch(history, settings, time.perf_counter() - fit_start)
+            if callbacks is not None and callbacks.end_epoch(network):
+                message = message or "callback"
             if message is not None:
                 history.stop_reason = message
                 converged = True

@@ -73,7 +73,8 @@ def test_examples_read_pmlb_files_from_the_data_directory(tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize(
-    "name, stand_in, n_rows", [("spambase", "breast cancer", 569), ("letter", "digits", 1797)]
+    ("name", "stand_in", "n_rows"),
+    [("spambase", "breast cancer", 569), ("letter", "digits", 1797)],
 )
 def test_examples_fall_back_to_bundled_data_and_say_so(
     tmp_path, monkeypatch, name, stand_in, n_rows
