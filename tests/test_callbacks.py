@@ -214,7 +214,7 @@ def test_without_sklearn_callback_everything_else_works(tmp_path):
         timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    raw_X, _ = load_breast_cancer(return_X_y=True)
+    raw_X, y = load_breast_cancer(return_X_y=True)
     X = (raw_X - raw_X.mean(0)) / raw_X.std(0)
     expected = MLPClassifier(hidden_layer_sizes=(8,), max_iter=6, random_state=0)
     # the same fit, same code path, with scikit-learn's callback API present
