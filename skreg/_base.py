@@ -1024,7 +1024,7 @@ def _check_numeric_columns(X, name):
             continue
         try:
             np.asarray(values, dtype=np.float64)
-        except (ValueError, TypeError):
+        except ValueError:  # text; other objects (TypeError) are refused below
             bad.append(label if isinstance(label, int) else str(label))
     if bad:
         listed = ", ".join(map(repr, bad))
