@@ -56,6 +56,13 @@ CONFIGS = {
 
 
 def load(subsample, seed=0):
+    if not DATA.exists():
+        raise SystemExit(
+            f"MNIST not found at {DATA}: save the canonical split there as an "
+            ".npz of x_train (60000, 28, 28) uint8, y_train, x_test, y_test, for "
+            "example from sklearn.datasets.fetch_openml('mnist_784') (its first "
+            "60,000 rows are the training set)."
+        )
     with np.load(DATA) as data:
         X_train = data["x_train"].reshape(-1, 784).astype(np.float32) / 255.0
         X_test = data["x_test"].reshape(-1, 784).astype(np.float32) / 255.0

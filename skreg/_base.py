@@ -12,12 +12,13 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import get_scorer_names
+from sklearn.metrics import get_scorer, get_scorer_names
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
+from ._callbacks import CALLBACK_STATE, FitCallbacks
 from ._diagnostics import (
     warn_if_best_epoch_blown_up,
     warn_if_blown_up,
@@ -47,6 +48,7 @@ from ._training import (
 from ._threads import BlasThreads
 from ._warnings import warn
 from .utils._sklearn_compat import (
+    CallbackSupportMixin,
     Interval,
     InvalidParameterError,
     Options,
@@ -110,7 +112,7 @@ def _is_bool(value):
     return isinstance(value, (bool, np.bool_))
 
 
-class BaseMLP(BaseEstimator):
+class BaseMLP(CallbackSupportMixin, BaseEstimator):
     """Shared machinery of MLPClassifier and MLPRegressor; not for direct use."""
 
     _parameter_constraints: dict = {
@@ -356,6 +358,27 @@ class BaseMLP(BaseEstimator):
                 "random masks or noise at every step. Use solver='adam' or 'sgd'."
             )
 
+    def _check_scoring_fits_the_task(self):
+        """Refuse a scikit-learn scorer of the other task (``scoring="r2"`` on
+        a classifier) before training, instead of scoring nonsense per epoch."""
+        if not isinstance(self.scoring, str) or self.scoring == "loss":
+            return
+        metric = getattr(get_scorer(self.scoring), "_score_func", None)
+        module = getattr(metric, "__module__", "")
+        if is_classifier(self):
+            wrong, task = module.endswith("._regression"), "a classification"
+            examples = "'accuracy', 'balanced_accuracy', 'neg_log_loss'"
+        else:
+            wrong = module.endswith(("._classification", "._ranking"))
+            task, examples = "a regression", "'r2', 'neg_mean_squared_error'"
+        if wrong:
+            raise InvalidParameterError(
+                f"The 'scoring' parameter of {type(self).__name__} must be "
+                f"{task} scorer or 'loss'. Got {self.scoring!r} instead, a "
+                f"metric for the other task. Use for example {examples}, or "
+                "'loss' (the validation loss)."
+            )
+
     # ------------------------------------------------------------------
     # fit orchestration
 
@@ -428,8 +451,13 @@ class BaseMLP(BaseEstimator):
         try:
             yield
         except BaseException:
+            callback_state = {
+                name: value
+                for name, value in vars(self).items()
+                if name in CALLBACK_STATE
+            }
             vars(self).clear()
-            vars(self).update(before)
+            vars(self).update(before, **callback_state)
             raise
 
     def _fit(
@@ -444,6 +472,8 @@ class BaseMLP(BaseEstimator):
     ):
         architecture = self._architecture()
         self._check_solver_compatibility(architecture)
+        self._check_scoring_fits_the_task()
+        _check_numeric_columns(X, "X")
         if any(architecture["batch_norm"]):  # checked before anything is fitted
             n_rows = _num_samples(X)
             batch_size = n_rows
@@ -474,6 +504,19 @@ class BaseMLP(BaseEstimator):
         dtype = self._training_dtype(X)
         X = as_batches_ready(X, dtype)
         Y = as_batches_ready(Y, dtype, "y")
+        # lbfgs: one task, scipy runs the iterations; partial_fit: one epoch
+        max_epochs = 1 if incremental else self.max_iter
+        callbacks = FitCallbacks.begin_fit(
+            self,
+            X,
+            y,
+            sample_weight,
+            max_epochs=0 if self.solver == "lbfgs" else max_epochs,
+            fitted_attributes=lambda network: {
+                **self._weight_attributes(network),
+                "_fitted_architecture": architecture,
+            },
+        )
 
         rngs = self._random_streams(incremental)
         network = self._network_for_training(
@@ -499,10 +542,13 @@ class BaseMLP(BaseEstimator):
                 incremental,
                 first_call,
                 rngs,
+                callbacks,
             )
         self._export_network(network)
         # what predictions are made with, whatever set_params changes later
         self._fitted_architecture = architecture
+        if callbacks is not None:
+            callbacks.end_fit()
         return self
 
     def _training_dtype(self, X):
@@ -587,7 +633,16 @@ class BaseMLP(BaseEstimator):
         return network
 
     def _fit_stochastic(
-        self, network, loss, penalty, data, validation, incremental, first_call, rngs
+        self,
+        network,
+        loss,
+        penalty,
+        data,
+        validation,
+        incremental,
+        first_call,
+        rngs,
+        callbacks=None,
     ):
         X, Y, y, sample_weight = data
         early_stopping = self._early_stopping_on(X.shape[0], validation, incremental)
@@ -628,6 +683,7 @@ class BaseMLP(BaseEstimator):
             verbose=int(self.verbose),
             lr_schedule=self._lr_schedule,
             max_grad_norm=self.max_grad_norm,
+            score_name=_score_name(self.scoring),
         )
         history = self._history
         history.n_iter = 0
@@ -657,6 +713,7 @@ class BaseMLP(BaseEstimator):
                 mean_network=self._mean_network_objective(
                     network, loss, penalty, data, rows, settings, incremental
                 ),
+                callbacks=callbacks,
             )
         if history.stop_reason == "diverged":
             self._recover_from_divergence(network, X, start)
@@ -667,7 +724,13 @@ class BaseMLP(BaseEstimator):
             penalty_now = penalty.value(network.params[: network.n_penalized])
             zero_loss = zero_output_loss(loss, Y, sample_weight)
             this_fit = history.loss_curve[len(history.loss_curve) - history.n_iter :]
-            warn_if_blown_up(this_fit, penalty_now, zero_loss)
+            warn_if_blown_up(
+                this_fit,
+                penalty_now,
+                zero_loss,
+                early_stopping_requested=self.early_stopping != "auto"
+                and bool(self.early_stopping),
+            )
         elif history.best_iteration is not None:  # the best validation epoch is kept
             curve = history.validation_loss_curve
             kept = curve[len(curve) - history.n_iter + history.best_iteration - 1]
@@ -759,6 +822,7 @@ class BaseMLP(BaseEstimator):
         X_val, y_val, sw_val = validation
         rows = None
         if X_val is not None:
+            _check_numeric_columns(X_val, "X_val")
             try:
                 X_val, y_val = validate_data(
                     self,
@@ -913,27 +977,38 @@ class BaseMLP(BaseEstimator):
     # ------------------------------------------------------------------
     # fitted attributes <-> network
 
+    def _weight_attributes(self, network):
+        """The fitted attributes that predictions read, copied from ``network``."""
+        dense = network.dense_layers
+        norms = iter(network.batch_norm_layers)
+        embedding = _embedding_layer(network)
+        loss_name = self._loss_name()
+        return {
+            "coefs_": [layer.params["coef"].copy() for layer in dense],
+            "intercepts_": [
+                layer.params["intercept"].copy()
+                if layer.bias
+                else np.zeros(layer.n_out, dtype=network.dtype)
+                for layer in dense
+            ],
+            "batch_norm_params_": [
+                None if dense_layer.bias else _batch_norm_values(next(norms))
+                for dense_layer in dense[:-1]
+            ],
+            "embedding_params_": (
+                None
+                if embedding is None
+                else {name: value.copy() for name, value in embedding.params.items()}
+            ),
+            "n_layers_": len(dense) + 1,
+            "n_outputs_": dense[-1].n_out,
+            "_fitted_loss": loss_name,
+            "out_activation_": LOSSES[loss_name].out_activation,
+        }
+
     def _export_network(self, network):
         """Set the scikit-learn fitted attributes from the trained network."""
-        dense = network.dense_layers
-        self.coefs_ = [layer.params["coef"].copy() for layer in dense]
-        self.intercepts_ = [
-            layer.params["intercept"].copy()
-            if layer.bias
-            else np.zeros(layer.n_out, dtype=network.dtype)
-            for layer in dense
-        ]
-        embedding = _embedding_layer(network)
-        self.embedding_params_ = (
-            None
-            if embedding is None
-            else {name: value.copy() for name, value in embedding.params.items()}
-        )
-        norms = iter(network.batch_norm_layers)
-        self.batch_norm_params_ = [
-            None if dense_layer.bias else _batch_norm_values(next(norms))
-            for dense_layer in dense[:-1]
-        ]
+        vars(self).update(self._weight_attributes(network))
         history = self._history
         self.n_iter_ = history.n_iter
         self.t_ = history.t
@@ -956,12 +1031,8 @@ class BaseMLP(BaseEstimator):
         self.best_loss_ = (
             None if monitored and self.early_stopping else history.best_loss
         )
-        self.n_layers_ = len(dense) + 1
-        self.n_outputs_ = dense[-1].n_out
-        self._fitted_loss = self._loss_name()
         # what the curves mean, whatever set_params changes later (the plots)
         self._fitted_scoring, self._fitted_solver = self.scoring, self.solver
-        self.out_activation_ = LOSSES[self._fitted_loss].out_activation
 
     def _load_fitted_weights(self, network):
         """Copy the fitted attributes into ``network`` (warm start, prediction)."""
@@ -1037,6 +1108,7 @@ class BaseMLP(BaseEstimator):
     def _validated_input(self, X):
         """X checked against the fitted model, in float64, and X's float dtype
         (float64 for integer X), which predictions are returned in."""
+        _check_numeric_columns(X, "X")
         X = validate_data(
             self,
             X,
@@ -1057,6 +1129,7 @@ class BaseMLP(BaseEstimator):
         scikit-learn's MLP).
         """
         network = self._prediction_network()
+        _check_numeric_columns(X, "X")
         X = validate_data(
             self,
             X,
@@ -1086,6 +1159,45 @@ def _embedding_layer(network):
         (layer for layer in network.layers if isinstance(layer, PeriodicEmbedding)),
         None,
     )
+
+
+def _score_name(scoring):
+    """What verbose output calls the validation score (None: the loss's)."""
+    if scoring == "loss":
+        return None
+    return scoring if isinstance(scoring, str) else "score"
+
+
+def _check_numeric_columns(X, name):
+    """Name the columns of a DataFrame (or object array) that hold text or
+    categories, and say how to encode them, before numpy's bare "could not
+    convert string to float" does."""
+    if hasattr(X, "columns") and hasattr(X, "dtypes"):
+        columns = [(label, X[label]) for label in X.columns]
+        dtypes = list(X.dtypes)
+    elif isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind in "OUS":
+        columns = [(int(index), X[:, index]) for index in range(X.shape[1])]
+        dtypes = [X.dtype] * X.shape[1]
+    else:
+        return
+    bad = []
+    for (label, values), dtype in zip(columns, dtypes, strict=True):
+        if getattr(dtype, "kind", "O") in "biuf":
+            continue
+        try:
+            np.asarray(values, dtype=np.float64)
+        except ValueError:  # text; other objects (TypeError) are refused below
+            bad.append(label if isinstance(label, int) else str(label))
+    if bad:
+        listed = ", ".join(map(repr, bad))
+        which = "Columns" if hasattr(X, "columns") else "Column indices"
+        raise ValueError(
+            f"{which} {listed} of {name} hold text or categories, but the "
+            "network needs numbers. Encode them first, for example one-hot "
+            "with make_column_transformer((OneHotEncoder(handle_unknown="
+            f"'ignore'), [{listed}]), remainder=StandardScaler()) in a "
+            "pipeline before the network."
+        )
 
 
 def _scaled_to_one(sample_weight):

@@ -791,9 +791,11 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
         if known or (not first_call and not multilabel):
             self._check_known_classes(y, source)
         if first_call and y.ndim == 1 and len(self.classes_) < 2:
+            only = np.asarray(self.classes_[0]).tolist()  # 0, not np.int64(0)
             raise ValueError(
                 "MLPClassifier needs samples of at least 2 classes in the data, "
-                f"but the data contains only one class: {self.classes_[0]!r}."
+                f"but the data contains only one class: {only!r}. Check how y "
+                "was built (a filter or a split that kept a single class)."
             )
         return self._one_hot(y)
 

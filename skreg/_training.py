@@ -89,6 +89,9 @@ class LoopSettings:
     # counts epochs, so it lives as long as the optimizer (across partial_fit)
     lr_schedule: object = None
     max_grad_norm: float | None = None
+    # what verbose calls the validation score; None when it is the negative
+    # validation loss (scoring="loss"), which the line already shows
+    score_name: str | None = None
 
 
 class DivergenceError(FloatingPointError):
@@ -299,14 +302,42 @@ def _mean_network_patience(network, history, settings, mean_network):
     history.best_mean_network_loss = min(history.best_mean_network_loss, value)
 
 
-def _print_epoch(history, seconds):
+def _print_epoch(history, settings, elapsed):
+    """One line: the epoch's training objective, validation loss and score
+    (each once: with scoring="loss" the score is the negative loss), and the
+    seconds since ``fit`` started."""
     line = f"Iteration {history.n_iter}, loss = {history.loss_curve[-1]:.8f}"
     if history.validation_scores:
-        line += (
-            f", validation loss = {history.validation_loss_curve[-1]:.8f}"
-            f", validation score = {history.validation_scores[-1]:.6f}"
-        )
-    print(f"{line}, {seconds:.2f} s")
+        line += f", validation loss = {history.validation_loss_curve[-1]:.8f}"
+        if settings.score_name is not None:
+            line += f", validation {settings.score_name} = "
+            line += f"{history.validation_scores[-1]:.6f}"
+    print(f"{line}, {elapsed:.2f} s elapsed")
+
+
+def _print_stop(history, settings, kept):
+    """The last line of verbose output: why training stopped, which epoch's
+    weights the model keeps."""
+    reason = {
+        None: f"Reached max_iter={settings.max_iter} epochs.",
+        "diverged": f"Training diverged in epoch {history.n_iter + 1}.",
+        "interrupted": "Training interrupted by the user.",
+        "callback": "A callback asked to stop training.",
+    }.get(history.stop_reason, history.stop_reason)
+    if kept == 0:
+        weights = "the weights this fit started from"
+    else:
+        weights = f"the weights of epoch {kept}"
+    if kept == history.best_iteration and settings.restore_best_weights:
+        best = history.best_validation_score
+        if settings.score_name is None:
+            value = f"validation loss = {-best:.8f}"
+        else:
+            value = f"validation {settings.score_name} = {best:.6f}"
+        weights += f", the best on the validation set ({value})"
+    elif kept == history.n_iter:
+        weights += ", the last"
+    print(f"{reason} Stopped after epoch {history.n_iter}; keeping {weights}.")
 
 
 def train(
@@ -322,6 +353,7 @@ def train(
     max_epochs=None,
     start=None,
     mean_network=None,
+    callbacks=None,
 ):
     """Train for up to ``max_epochs`` (default ``settings.max_iter``) epochs.
 
@@ -347,23 +379,31 @@ def train(
         ``mean_network(network) -> float``: the training objective without
         masks or noise. When given (stochastic regularizers, no early
         stopping), patience counts on it instead of on the epoch's loss.
+    callbacks : FitCallbacks or None
+        scikit-learn callbacks to tell about each epoch; one that asks to stop
+        ends training after the epoch (``history.stop_reason = "callback"``).
 
     Returns
     -------
     converged : bool
         False when the loop ran out of epochs without meeting its tolerance.
     """
+    full_fit = max_epochs is None  # partial_fit runs one epoch per call
     max_epochs = settings.max_iter if max_epochs is None else max_epochs
+    fit_start = time.perf_counter()
     best = {}
     last_good = network.snapshot() if start is None else start
     # For divergence: (loss, weights at its start) of the lowest-loss epoch. An
     # epoch's loss is averaged over its batches, so it vouches for the weights
     # it started from; those it ended with may already be finite but huge.
-    lowest = (np.inf, last_good)
+    # (the epoch whose start it is: 0 for the weights the fit started from)
+    lowest = (np.inf, last_good, 0)
     converged = False
+    kept = None
     try:
         for epoch in range(max_epochs):
-            epoch_start = time.perf_counter()
+            if callbacks is not None:
+                callbacks.begin_epoch()
             try:
                 # overflow is detected and reported below, not warned about
                 with np.errstate(over="ignore", invalid="ignore"):
@@ -372,6 +412,7 @@ def train(
                     )
             except DivergenceError:
                 network.restore(lowest[1])
+                kept = lowest[2]
                 _choose_by_validation(network, history, validation, best)
                 history.stop_reason = "diverged"
                 warn(
@@ -392,17 +433,17 @@ def train(
                 network, history, settings, optimizer, validation, best, mean_network
             )
             if epoch_loss < lowest[0]:
-                lowest = (epoch_loss, last_good)
+                lowest = (epoch_loss, last_good, history.n_iter - 1)
             # the weights after the last epoch need no copy: nothing follows
             # that could spoil them (partial_fit runs one epoch per call)
             last_good = network.snapshot() if epoch + 1 < max_epochs else None
             if settings.verbose:
-                _print_epoch(history, time.perf_counter() - epoch_start)
+                _print_epoch(history, settings, time.perf_counter() - fit_start)
+            if callbacks is not None and callbacks.end_epoch(network):
+                message = message or "callback"
             if message is not None:
                 history.stop_reason = message
                 converged = True
-                if settings.verbose:
-                    print(message + " Stopping.")
                 break
     except KeyboardInterrupt:
         history.stop_reason = "interrupted"
@@ -415,6 +456,9 @@ def train(
             network.restore(last_good)
     if best and settings.restore_best_weights:
         network.restore(best["snapshot"])
+        kept = history.best_iteration
+    if settings.verbose and full_fit:
+        _print_stop(history, settings, history.n_iter if kept is None else kept)
     return converged
 
 
