@@ -70,7 +70,7 @@ COMMON = [
     # without improvement) before check_regressors_train's R^2 > 0.5: give it 30.
     {"dropconnect": 0.2, "n_iter_no_change": 30},
     {"activation": "gelu"},
-    {"activation": "selu", "solver": "lbfgs"},
+    {"activation": "selu"},
     {"numeric_embedding": "pbld"},
     {"numeric_embedding": "pbld", "solver": "lbfgs", "n_frequencies": 4},
 ]
