@@ -71,7 +71,7 @@ COMMON = [
     {"dropconnect": 0.3},
     {"dropconnect": 0.5},
     {"activation": "gelu"},
-    {"activation": "selu", "solver": "lbfgs"},
+    {"activation": "selu"},
     {"numeric_embedding": "pbld"},
     {"numeric_embedding": "pbld", "solver": "lbfgs", "n_frequencies": 4},
     # the modern recipe's optimizer options, each on a non-default solver path
