@@ -933,11 +933,20 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
-            ``log(predict_proba(X))`` without underflow to ``-inf``, in X's
-            float dtype as ``predict_proba``.
+            ``log(predict_proba(X))``. For float64 (or integer) X, computed
+            from the logits without underflow to ``-inf``. For float32 X,
+            the log of the float32 ``predict_proba`` itself, as scikit-learn's
+            MLP: rounding the float64 log-probabilities instead would let the
+            two disagree on which classes tie (probabilities that round to
+            float32's smallest or largest value below 1, while their logs stay
+            distinct), so that classes ordered by one would not be ordered by
+            the other; pass float64 X for the log of probabilities below
+            float32's smallest normal number (1.2e-38).
         """
         Z, dtype = self._forward(X)
-        return self._log_proba_from_output(Z).astype(dtype, copy=False)
+        if dtype == np.float32:
+            return np.log(self._proba_from_output(Z, dtype))
+        return self._log_proba_from_output(Z)
 
     def _log_proba_from_output(self, Z):
         if self._loss_name() == "log_loss":
