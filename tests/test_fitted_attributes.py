@@ -187,8 +187,11 @@ def test_a_callable_scorer_sees_what_the_estimator_offers():
     assert_allclose(est.validation_scores_[-1], expected, rtol=1e-6)
 
 
+# scorers of the right task that these targets defeat (a scorer of the other
+# task is refused before training: tests/test_bad_input.py)
 @pytest.mark.parametrize(
-    ("Estimator", "scoring"), [(MLPRegressor, "accuracy"), (MLPClassifier, "roc_auc")]
+    ("Estimator", "scoring"),
+    [(MLPRegressor, "neg_mean_poisson_deviance"), (MLPClassifier, "roc_auc")],
 )
 def test_a_scoring_unfit_for_the_targets_is_named(Estimator, scoring):
     X, y = _classification(n_classes=3) if Estimator is MLPClassifier else _regression()
