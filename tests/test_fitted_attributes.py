@@ -440,5 +440,7 @@ def test_a_scoring_the_regressor_cannot_use_is_named():
     est = MLPRegressor(
         hidden_layer_sizes=(4,), early_stopping=True, scoring="neg_log_loss"
     )
-    with pytest.raises(ValueError, match="scoring='neg_log_loss' failed on the"):
+    # refused before training (it used to fail in the first epoch's scoring)
+    with pytest.raises(ValueError, match="Got 'neg_log_loss' instead, a metric for"):
         est.fit(X, y)
+    assert not hasattr(est, "n_iter_")
