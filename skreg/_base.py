@@ -504,18 +504,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         dtype = self._training_dtype(X)
         X = as_batches_ready(X, dtype)
         Y = as_batches_ready(Y, dtype, "y")
-        # lbfgs: one task, scipy runs the iterations; partial_fit: one epoch
-        max_epochs = 1 if incremental else self.max_iter
-        callbacks = FitCallbacks.begin_fit(
-            self,
-            X,
-            y,
-            sample_weight,
-            max_epochs=0 if self.solver == "lbfgs" else max_epochs,
-            fitted_attributes=lambda network: {
-                **self._weight_attributes(network),
-                "_fitted_architecture": architecture,
-            },
+        callbacks = self._begin_callbacks(
+            X, y, sample_weight, architecture, incremental
         )
 
         rngs = self._random_streams(incremental)
@@ -550,6 +540,23 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         if callbacks is not None:
             callbacks.end_fit()
         return self
+
+    def _begin_callbacks(self, X, y, sample_weight, architecture, incremental):
+        """scikit-learn's callbacks of this fit (None without any): ``X`` and
+        ``y`` as validated, the weights training uses (class_weight included)."""
+        # lbfgs: one task, scipy runs the iterations; partial_fit: one epoch
+        max_epochs = 1 if incremental else self.max_iter
+        return FitCallbacks.begin_fit(
+            self,
+            X,
+            y,
+            sample_weight,
+            max_epochs=0 if self.solver == "lbfgs" else max_epochs,
+            fitted_attributes=lambda network: {
+                **self._weight_attributes(network),
+                "_fitted_architecture": architecture,
+            },
+        )
 
     def _training_dtype(self, X):
         """float32 where it pays (large or float32 data), else float64.
