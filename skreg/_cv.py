@@ -15,12 +15,18 @@ from numbers import Integral, Real
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone, is_classifier
-from sklearn.metrics import check_scoring
+from sklearn.metrics import check_scoring, log_loss
 from sklearn.model_selection import KFold, ParameterGrid, StratifiedKFold, check_cv
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
 from ._tabular import TabularMLPClassifier, TabularMLPRegressor, _is_dataframe
 from .utils._sklearn_compat import _fit_context
@@ -134,7 +140,13 @@ _REFERENCES_DOC = """
 
 
 def _fit_fold(estimator, params, X, y, sample_weight, train, test, seed, scorer):
-    """Train one candidate on one fold; its held-out rows early-stop it."""
+    """Train one candidate on one fold; its held-out rows early-stop it.
+
+    A classifier's held-out rows of classes absent from its training rows
+    (a class rarer than the folds) can neither stop nor score it: dropped.
+    """
+    if is_classifier(estimator):
+        test = test[np.isin(y[test], y[train])]
     model = clone(estimator).set_params(**params)
     if "random_state" in model.get_params(deep=False):
         model.set_params(random_state=seed)
@@ -148,6 +160,15 @@ def _fit_fold(estimator, params, X, y, sample_weight, train, test, seed, scorer)
     )
     seconds = time.perf_counter() - start
     return model, scorer(model, X_test, y[test]), seconds
+
+
+def _neg_log_loss(model, X, y):
+    """Scorer of the negative log-loss over the model's own classes.
+
+    Unlike the 'neg_log_loss' scorer it accepts a fold whose held-out rows
+    lack a class that the fold model knows.
+    """
+    return -log_loss(y, model.predict_proba(X), labels=model.classes_)
 
 
 def _halving_rounds(n_candidates, n_splits, factor):
@@ -246,11 +267,15 @@ class _BaseMLPCV(BaseEstimator):
         self : object
             The fitted estimator.
         """
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
         X = self._validate_X(X, reset=True)
         y = self._validate_y(y)
         check_consistent_length(X, y)
         if sample_weight is not None:
-            sample_weight = np.asarray(sample_weight, dtype=np.float64)
+            sample_weight = _check_sample_weight(sample_weight, X)
         estimator = self._base_estimator()
         candidates = list(ParameterGrid(self.param_grid or DEFAULT_PARAM_GRID))
         rng = check_random_state(self.random_state)
@@ -367,7 +392,7 @@ class MLPClassifierCV(ClassifierMixin, _BaseMLPCV):
     Parameters
     ----------
 {_PARAMETERS_DOC.format(tabular="TabularMLPClassifier", splitter="StratifiedKFold",
-                        scoring="'neg_log_loss'")}
+                        scoring="the negative log-loss")}
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -400,14 +425,10 @@ class MLPClassifierCV(ClassifierMixin, _BaseMLPCV):
         return TabularMLPClassifier()
 
     def _scoring(self):
-        return "neg_log_loss" if self.scoring is None else self.scoring
+        return _neg_log_loss if self.scoring is None else self.scoring
 
     def _validate_y(self, y):
-        y = np.asarray(y)
-        if y.ndim != 1:
-            raise ValueError(
-                f"{type(self).__name__} takes y of shape (n_samples,), got {y.shape}."
-            )
+        y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         return y
 
@@ -425,8 +446,8 @@ class MLPClassifierCV(ClassifierMixin, _BaseMLPCV):
             Columns ordered as ``classes_``; a fold model that never saw a
             class gives it probability 0.
         """
-        total = None
-        for model, proba in zip(self.estimators_, self._fold_predictions(X, "predict_proba")):
+        total, probas = None, self._fold_predictions(X, "predict_proba")
+        for model, proba in zip(self.estimators_, probas):
             aligned = np.zeros((proba.shape[0], len(self.classes_)))
             aligned[:, np.searchsorted(self.classes_, model.classes_)] = proba
             total = aligned if total is None else total + aligned
@@ -461,7 +482,8 @@ class MLPClassifierCV(ClassifierMixin, _BaseMLPCV):
         y : ndarray of shape (n_samples,)
             The predicted classes.
         """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 class MLPRegressorCV(RegressorMixin, _BaseMLPCV):

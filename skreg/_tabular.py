@@ -330,8 +330,15 @@ n_features), default=None
         """
         if (X_val is None) != (y_val is None):
             raise ValueError("X_val and y_val must be passed together.")
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
         X = self._validate_X(X, reset=True)
         mlp = self._make_mlp()
+        if isinstance(self.batch_size, Integral):
+            # small data: one full batch, without the network's clipping warning
+            mlp.set_params(batch_size=min(self.batch_size, X.shape[0]))
         preprocessor = self._make_preprocessor(X)
         Z = preprocessor.fit_transform(X)
         target = self._target_statistics(y)
@@ -421,7 +428,8 @@ class TabularMLPClassifier(ClassifierMixin, _TabularMLP):
         y : ndarray of shape (n_samples,)
             The predicted classes.
         """
-        return self.mlp_.predict(self._transformed(X))
+        Z = self._transformed(X)
+        return self.mlp_.predict(Z)
 
     def predict_proba(self, X):
         """Probability estimates.
@@ -436,7 +444,8 @@ class TabularMLPClassifier(ClassifierMixin, _TabularMLP):
         proba : ndarray of shape (n_samples, n_classes)
             The class probabilities, columns ordered as ``classes_``.
         """
-        return self.mlp_.predict_proba(self._transformed(X))
+        Z = self._transformed(X)
+        return self.mlp_.predict_proba(Z)
 
     def predict_log_proba(self, X):
         """Logarithms of the probability estimates.
@@ -451,7 +460,8 @@ class TabularMLPClassifier(ClassifierMixin, _TabularMLP):
         log_proba : ndarray of shape (n_samples, n_classes)
             The log-probabilities, columns ordered as ``classes_``.
         """
-        return self.mlp_.predict_log_proba(self._transformed(X))
+        Z = self._transformed(X)
+        return self.mlp_.predict_log_proba(Z)
 
 
 class TabularMLPRegressor(RegressorMixin, _TabularMLP):
@@ -577,7 +587,8 @@ class TabularMLPRegressor(RegressorMixin, _TabularMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The predicted values.
         """
-        scaled = np.asarray(self.mlp_.predict(self._transformed(X)))
+        Z = self._transformed(X)
+        scaled = np.asarray(self.mlp_.predict(Z))
         flat = scaled.reshape(len(scaled), -1) * self.target_scale_ + self.target_mean_
         return flat.reshape(scaled.shape)
 
