@@ -3,6 +3,7 @@
 from ._classes import MLPClassifier, MLPRegressor
 from ._cv import MLPClassifierCV, MLPRegressorCV
 from ._display import LossCurveDisplay
+from ._preprocessing import SmoothClippedRobustScaler
 from ._tabular import TabularMLPClassifier, TabularMLPRegressor
 
 __version__ = "0.1.0.dev0"
@@ -13,6 +14,7 @@ __all__ = [
     "MLPClassifierCV",
     "MLPRegressor",
     "MLPRegressorCV",
+    "SmoothClippedRobustScaler",
     "TabularMLPClassifier",
     "TabularMLPRegressor",
     "__version__",

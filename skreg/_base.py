@@ -40,9 +40,9 @@ from ._training import (
     LoopSettings,
     TrainingData,
     as_batches_ready,
-    blas_threads_for,
     train,
 )
+from ._threads import BlasThreads
 from ._warnings import warn
 from .utils._sklearn_compat import (
     Interval,
@@ -111,7 +111,11 @@ class BaseMLP(BaseEstimator):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "activation": [
+            StrOptions(
+                {"identity", "logistic", "tanh", "relu", "gelu", "silu", "mish", "selu"}
+            )
+        ],
         "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
@@ -150,6 +154,11 @@ class BaseMLP(BaseEstimator):
         "max_norm": [None, Interval(Real, 0, None, closed="neither")],
         "input_noise": [Interval(Real, 0, None, closed="left")],
         "dtype": [StrOptions({"auto", "float32", "float64"})],
+        "blas_threads": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+            None,
+        ],
     }
 
     def __init__(
@@ -189,6 +198,7 @@ class BaseMLP(BaseEstimator):
         max_norm=None,
         input_noise=0.0,
         dtype="auto",
+        blas_threads="auto",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -224,6 +234,7 @@ class BaseMLP(BaseEstimator):
         self.max_norm = max_norm
         self.input_noise = input_noise
         self.dtype = dtype
+        self.blas_threads = blas_threads
 
     # ------------------------------------------------------------------
     # parameters that need more than _parameter_constraints
@@ -419,7 +430,7 @@ class BaseMLP(BaseEstimator):
         network = self._network_for_training(
             X.shape[1], Y.shape[1], dtype, architecture, first_call, rngs
         )
-        loss = LOSSES[self._loss_name()]()
+        loss = self._training_loss()
         penalty = ElasticNet(self.alpha, self.l1_ratio)
         if self.solver == "lbfgs":
             if validation[0] is not None:
@@ -457,6 +468,9 @@ class BaseMLP(BaseEstimator):
         if X.dtype == np.float32 or X.shape[0] > _AUTO_FLOAT32_MIN_SAMPLES:
             return np.dtype(np.float32)
         return np.dtype(np.float64)
+
+    def _training_loss(self):
+        return LOSSES[self._loss_name()]()
 
     def _training_weights(self, X, y, sample_weight):
         if sample_weight is None and getattr(self, "class_weight", None) is None:
@@ -562,7 +576,9 @@ class BaseMLP(BaseEstimator):
         if monitor is None:
             history.end_validation_curves()
         start = network.snapshot()
-        with blas_threads_for(network, settings.batch_size):
+        threads = BlasThreads(self.blas_threads, _batch_macs(network, settings))
+        settings.on_step = threads.step_done
+        with threads:
             converged = train(
                 network,
                 loss,
@@ -589,7 +605,7 @@ class BaseMLP(BaseEstimator):
         elif history.best_iteration is not None:  # the best validation epoch is kept
             curve = history.validation_loss_curve
             kept = curve[len(curve) - history.n_iter + history.best_iteration - 1]
-            zero_loss = zero_output_loss(loss, monitor.Y, monitor.weights)
+            zero_loss = zero_output_loss(monitor.loss, monitor.Y, monitor.weights)
             warn_if_best_epoch_blown_up(kept, zero_loss)
         if history.best_iteration is not None:
             if settings.restore_best_weights:
@@ -703,7 +719,9 @@ class BaseMLP(BaseEstimator):
         scorer = None
         if self.scoring != "loss":
             scorer = make_network_scorer(self, self.scoring, X_val, y_val, sw_val)
-        return rows, ValidationMonitor(X_val, Y_val, sw_val, loss, scorer)
+        # the plain loss, whatever the training loss adds (label smoothing)
+        plain_loss = LOSSES[self._loss_name()]()
+        return rows, ValidationMonitor(X_val, Y_val, sw_val, plain_loss, scorer)
 
     def _stratify_split(self, y):
         return False
@@ -924,6 +942,12 @@ class BaseMLP(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _batch_macs(network, settings):
+    """Multiply-adds of one mini-batch's forward pass through the dense layers."""
+    per_row = sum(layer.n_in * layer.n_out for layer in network.dense_layers)
+    return settings.batch_size * per_row
 
 
 def _scaled_to_one(sample_weight):

@@ -1,6 +1,6 @@
 """MLPClassifier and MLPRegressor: target encoding, loss choice, predictions."""
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import expit, log_softmax, softmax
@@ -19,9 +19,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseMLP
 from ._layers import Context
-from ._losses import LOSSES
+from ._losses import LOSSES, LabelSmoothing
 from ._warnings import warn
-from .utils._sklearn_compat import StrOptions, _fit_context
+from .utils._sklearn_compat import Interval, StrOptions, _fit_context
 
 _OBJECTIVE_DOC = r"""
     **Training objective.** With the network :math:`f_W`, sample weights
@@ -73,8 +73,17 @@ _PARAMETERS_DOC = """
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of units in the ith hidden layer.
 
-    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
-        Activation of the hidden layers.
+    activation : {'identity', 'logistic', 'tanh', 'relu', 'gelu', 'silu', \
+'mish', 'selu'}, default='relu'
+        Activation of the hidden layers. Besides scikit-learn's four:
+        'gelu', ``x Phi(x)`` with the standard normal CDF ``Phi`` (Hendrycks
+        & Gimpel, 2016), in its exact erf form (PyTorch's and Keras' default;
+        the tanh approximation saves nothing in numpy, where ``erf`` is one
+        vectorized call); 'silu', ``x sigmoid(x)`` (Elfwing et al., 2018);
+        'mish', ``x tanh(softplus(x))`` (Misra, 2019); 'selu', the scaled
+        exponential linear unit of Klambauer et al. (2017), with which every
+        weight layer is initialized LeCun-normal (``N(0, 1 / n_in)`` weights,
+        zero biases) instead of Glorot-uniform, as self-normalization needs.
 
     solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
         'adam' (Kingma & Ba, 2015), 'sgd' with (Nesterov) momentum, or
@@ -236,6 +245,21 @@ _PARAMETERS_DOC = """
         float64 (scipy's L-BFGS-B does). Predictions are computed in float64
         from the fitted weights whatever the training precision, so they do
         not depend on how rows are batched.
+
+    blas_threads : 'auto', int or None, default='auto'
+        BLAS threads for training with 'adam' and 'sgd' when ``fit`` runs in
+        the main thread. OpenBLAS threads spin while they wait for each
+        other, so when another process holds a core a fit with several
+        threads can run tens of times slower than with one. 'auto' trains
+        networks below 10 million multiply-adds per mini-batch with one
+        thread; larger ones time a few steps with one thread and with the
+        process's count, keep the faster and time again when steps slow
+        down. Since the thread count changes how float32 products are
+        summed, 'auto' on a large network can give slightly different
+        models from run to run; an int fixes the count for the whole fit
+        (bit for bit reproducible), and None leaves the process's BLAS
+        settings alone (as do fits run from worker threads, whose BLAS pool
+        is shared).
 """
 
 _ATTRIBUTES_DOC = """
@@ -343,6 +367,26 @@ _REFERENCES_DOC = """
 
     Gal, Y. and Ghahramani, Z. (2016). Dropout as a Bayesian approximation.
     ICML.
+
+    Hendrycks, D. and Gimpel, K. (2016). Gaussian error linear units (GELUs).
+    arXiv:1606.08415.
+
+    Elfwing, S., Uchibe, E. and Doya, K. (2018). Sigmoid-weighted linear
+    units for neural network function approximation in reinforcement
+    learning. Neural Networks 107, 3-11.
+
+    Misra, D. (2019). Mish: a self regularized non-monotonic activation
+    function. arXiv:1908.08681.
+
+    Klambauer, G., Unterthiner, T., Mayr, A. and Hochreiter, S. (2017).
+    Self-normalizing neural networks. NeurIPS.
+
+    Szegedy, C., Vanhoucke, V., Ioffe, S., Shlens, J. and Wojna, Z. (2016).
+    Rethinking the Inception architecture for computer vision. CVPR.
+
+    Holzmueller, D., Grinsztajn, L. and Steinwart, I. (2024). Better by
+    default: strong pre-tuned MLPs and boosted trees on tabular data.
+    NeurIPS.
 """
 
 
@@ -425,6 +469,22 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
         stays equivalent to k repeated rows). 'balanced' is not available
         with ``partial_fit``, which sees one chunk at a time.
 
+    label_smoothing : float, default=0.0
+        Label smoothing (Szegedy et al., 2016), in [0, 1): training fits the
+        targets ``(1 - label_smoothing) * y + label_smoothing / K``, with
+        ``K`` the number of classes for multiclass targets (softmax output)
+        and ``K = 2`` for each logistic output of binary and multilabel
+        targets (the conventions of PyTorch's ``CrossEntropyLoss`` and Keras'
+        ``BinaryCrossentropy``). It discourages over-confident outputs: the
+        probabilities that minimize the objective are the smoothed targets,
+        so ``predict_proba`` (still a softmax or logistic of the outputs, a
+        proper probability) stays below ``1 - label_smoothing + label_smoothing
+        / K`` on training points. ``loss_curve_`` records the smoothed
+        objective; the validation loss of early stopping and
+        ``validation_loss_curve_`` are the plain log loss, so that early
+        stopping keeps the epoch whose probabilities fit the real labels best.
+        RealMLP (Holzmueller et al., 2024) uses 0.1.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -450,6 +510,7 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
     _parameter_constraints: dict = {
         **BaseMLP._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
     _y_numeric = False
 
@@ -491,6 +552,8 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
         input_noise=0.0,
         dtype="auto",
         class_weight=None,
+        label_smoothing=0.0,
+        blas_threads="auto",
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -527,8 +590,10 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
             max_norm=max_norm,
             input_noise=input_noise,
             dtype=dtype,
+            blas_threads=blas_threads,
         )
         self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
 
     # targets -----------------------------------------------------------
 
@@ -613,6 +678,12 @@ class MLPClassifier(ClassifierMixin, _MCDropoutMixin, BaseMLP):
         if self._label_binarizer.y_type_ == "multiclass":
             return "log_loss"
         return "binary_log_loss"
+
+    def _training_loss(self):
+        loss = super()._training_loss()
+        if self.label_smoothing > 0:
+            return LabelSmoothing(loss, self.label_smoothing)
+        return loss
 
     # outputs -----------------------------------------------------------
 
@@ -830,6 +901,7 @@ class MLPRegressor(RegressorMixin, _MCDropoutMixin, BaseMLP):
         max_norm=None,
         input_noise=0.0,
         dtype="auto",
+        blas_threads="auto",
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -866,6 +938,7 @@ class MLPRegressor(RegressorMixin, _MCDropoutMixin, BaseMLP):
             max_norm=max_norm,
             input_noise=input_noise,
             dtype=dtype,
+            blas_threads=blas_threads,
         )
         self.loss = loss
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import erf, expit
 
 from ._kernels import get_kernels, pcg64_random_raw
 
@@ -249,11 +250,21 @@ class Dense(Layer):
     Gaussian sampling at test time.
     """
 
-    def __init__(self, n_in, n_out, *, bias=True, dropconnect=0.0, init_factor=6.0):
+    def __init__(
+        self,
+        n_in,
+        n_out,
+        *,
+        bias=True,
+        dropconnect=0.0,
+        init_factor=6.0,
+        init="glorot_uniform",
+    ):
         self.n_in, self.n_out = n_in, n_out
         self.bias = bias
         self.dropconnect = dropconnect
         self.init_factor = init_factor
+        self.init = init
 
     def param_specs(self):
         specs = [("coef", (self.n_in, self.n_out), True)]
@@ -262,12 +273,23 @@ class Dense(Layer):
         return specs
 
     def init_params(self, rng, dtype):
+        if self.init == "lecun_normal":
+            return self._lecun_normal(rng)
         # Glorot & Bengio (2010) uniform, as scikit-learn's MLP: factor 6, or 2
         # for the logistic activation.
         bound = np.sqrt(self.init_factor / (self.n_in + self.n_out))
         values = {"coef": rng.uniform(-bound, bound, (self.n_in, self.n_out))}
         if self.bias:
             values["intercept"] = rng.uniform(-bound, bound, self.n_out)
+        return values
+
+    def _lecun_normal(self, rng):
+        # N(0, 1 / n_in) weights and zero biases: the initialization under
+        # which SELU networks self-normalize (Klambauer et al., 2017)
+        std = np.sqrt(1.0 / self.n_in)
+        values = {"coef": rng.normal(0.0, std, (self.n_in, self.n_out))}
+        if self.bias:
+            values["intercept"] = np.zeros(self.n_out)
         return values
 
     @property
@@ -329,17 +351,32 @@ class Activation(Layer):
     """Elementwise nonlinearity, applied in place on the incoming array.
 
     Every function of ``ACTIVATIONS`` and ``DERIVATIVES`` takes ``compiled``:
-    whether it may use the numba kernels (only ReLU has them).
+    whether it may use the numba kernels (only ReLU has them). The smooth
+    activations of ``SMOOTH_ACTIVATIONS`` (GELU, SiLU, Mish) have derivatives
+    that are not functions of their output: they write a new array and keep
+    their input for the backward step.
     """
 
     def __init__(self, name):
         self.name = name
 
     def forward(self, X, ctx, need_input_grad=True):
+        if self.name in SMOOTH_ACTIVATIONS:
+            return self._forward_smooth(X)
         Y = ACTIVATIONS[self.name](X, compiled=ctx.kernels)
 
         def backward(dY):
             return DERIVATIVES[self.name](Y, dY, compiled=ctx.kernels)
+
+        return Y, backward
+
+    def _forward_smooth(self, X):
+        function, derivative = SMOOTH_ACTIVATIONS[self.name]
+        Y = function(X)
+
+        def backward(dY):
+            dY *= derivative(X)
+            return dY
 
         return Y, backward
 
@@ -371,11 +408,29 @@ def _logistic(X, compiled=False):
     return np.reciprocal(X, out=X)
 
 
+# SELU (Klambauer et al., 2017): the constants that make zero mean and unit
+# variance a fixed point of a layer with LeCun-normal weights.
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _selu(X, compiled=False):
+    # scale * (x if x > 0 else alpha * (exp(x) - 1))
+    negative = np.minimum(X, 0)
+    np.expm1(negative, out=negative)
+    negative *= _SELU_ALPHA
+    np.maximum(X, 0, out=X)
+    X += negative
+    X *= _SELU_SCALE
+    return X
+
+
 ACTIVATIONS = {
     "identity": _identity,
     "relu": _relu,
     "tanh": _tanh,
     "logistic": _logistic,
+    "selu": _selu,
 }
 
 
@@ -402,11 +457,68 @@ def _logistic_derivative(Y, dY, compiled=False):
     return dY
 
 
+def _selu_derivative(Y, dY, compiled=False):
+    # y > 0 exactly where x > 0; below, dy/dx = scale alpha exp(x) = y + scale alpha
+    dY *= np.where(Y > 0, Y.dtype.type(_SELU_SCALE), Y + _SELU_SCALE * _SELU_ALPHA)
+    return dY
+
+
 DERIVATIVES = {
     "identity": _identity_derivative,
     "relu": _relu_derivative,
     "tanh": _tanh_derivative,
     "logistic": _logistic_derivative,
+    "selu": _selu_derivative,
+}
+
+
+# Smooth activations whose derivative needs the input, as (function,
+# derivative) pairs of ``X``; each returns a new array and leaves X unchanged.
+
+
+def _normal_cdf(X):
+    return 0.5 * (1.0 + erf(X * math.sqrt(0.5)))
+
+
+def _gelu(X):
+    # exact x * Phi(x), the form of Hendrycks & Gimpel's definition and the
+    # default of PyTorch and Keras
+    return X * _normal_cdf(X)
+
+
+def _gelu_derivative(X):
+    # Phi(x) + x * phi(x)
+    density = np.exp(-0.5 * X * X)
+    density *= 1.0 / math.sqrt(2.0 * math.pi)
+    density *= X
+    density += _normal_cdf(X)
+    return density
+
+
+def _silu(X):
+    return X * expit(X)
+
+
+def _silu_derivative(X):
+    # s + x s (1 - s) with s = sigmoid(x)
+    s = expit(X)
+    return s * (1.0 + X * (1.0 - s))
+
+
+def _mish(X):
+    return X * np.tanh(np.logaddexp(0, X))
+
+
+def _mish_derivative(X):
+    # tanh(sp) + x * (1 - tanh(sp)^2) * sigmoid(x), sp = softplus(x)
+    t = np.tanh(np.logaddexp(0, X))
+    return t + X * (1.0 - t * t) * expit(X)
+
+
+SMOOTH_ACTIVATIONS = {
+    "gelu": (_gelu, _gelu_derivative),
+    "silu": (_silu, _silu_derivative),
+    "mish": (_mish, _mish_derivative),
 }
 
 

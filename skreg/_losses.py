@@ -154,3 +154,41 @@ LOSSES = {
     "binary_log_loss": BinaryLogLoss,
     "log_loss": MultinomialLogLoss,
 }
+
+
+class LabelSmoothing(Loss):
+    """A log loss trained against smoothed targets (Szegedy et al., 2016).
+
+    Each target distribution moves a share ``smoothing`` of its mass to the
+    uniform one: ``(1 - smoothing) * y + smoothing / K`` with ``K`` the number
+    of classes of a softmax output, and ``K = 2`` for each independent
+    logistic output (binary and multilabel targets), as PyTorch's
+    ``CrossEntropyLoss`` and Keras' ``CategoricalCrossentropy`` and
+    ``BinaryCrossentropy`` do. The link is the base loss's, so probabilities
+    stay a softmax or a logistic of the outputs.
+    """
+
+    def __init__(self, base, smoothing):
+        self.base, self.smoothing = base, smoothing
+        self.out_activation = base.out_activation
+
+    def smoothed(self, Y):
+        n_classes = Y.shape[1] if self.base.out_activation == "softmax" else 2
+        smoothed = Y * (1.0 - self.smoothing)
+        smoothed += self.smoothing / n_classes
+        return smoothed
+
+    def inverse_link(self, Z):
+        return self.base.inverse_link(Z)
+
+    def pointwise(self, Z, Y):
+        return self.base.pointwise(Z, self.smoothed(Y))
+
+    def raw_gradient(self, Z, Y):
+        return self.base.raw_gradient(Z, self.smoothed(Y))
+
+    def value(self, Z, Y, weights=None):
+        return self.base.value(Z, self.smoothed(Y), weights)
+
+    def value_and_gradient(self, Z, Y, weights=None):
+        return self.base.value_and_gradient(Z, self.smoothed(Y), weights)

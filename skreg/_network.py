@@ -149,6 +149,7 @@ def build_layers(
     batch_norm = batch_norm if batch_norm is not None else [False] * n_hidden
     dropconnect = dropconnect if dropconnect is not None else [0.0] * (n_hidden + 1)
     init_factor = 2.0 if activation == "logistic" else 6.0
+    init = "lecun_normal" if activation == "selu" else "glorot_uniform"
 
     layers = []
     if input_noise > 0:
@@ -164,6 +165,7 @@ def build_layers(
                 bias=not batch_norm[i],  # batch norm's beta replaces the bias
                 dropconnect=dropconnect[i],
                 init_factor=init_factor,
+                init=init,
             )
         )
         if batch_norm[i]:
@@ -177,6 +179,7 @@ def build_layers(
             layer_units[-1],
             dropconnect=dropconnect[-1],
             init_factor=init_factor,
+            init=init,
         )
     )
     return layers

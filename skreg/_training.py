@@ -9,16 +9,13 @@ divergence, those at the start of the epoch with the lowest training loss
 better); after Ctrl-C, those of the last completed epoch.
 """
 
-import functools
 import math
-import threading
 import time
-from contextlib import nullcontext
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from threadpoolctl import ThreadpoolController
 
 from ._layers import Context
 from ._penalties import apply_max_norm
@@ -84,40 +81,8 @@ class LoopSettings:
     restore_best_weights: bool = True
     early_stopping: bool = False
     verbose: int = 0
-
-
-# Networks whose matrix products per mini-batch (forward pass) stay below this
-# many multiply-adds train with one BLAS thread when fitted from the main
-# thread. Measured on 2 cores (benchmarks/README.md): there two threads gain
-# at most 4 % on an idle machine (digits' 64-100-10 network, 1.5 million) but
-# are 1.5-3x slower when other work shares the cores; at 3.8 million they gain
-# 13 % when idle.
-SINGLE_THREAD_MACS = 2_000_000
-
-
-def blas_threads_for(network, batch_size):
-    """A context that runs small networks' training with one BLAS thread.
-
-    Only in the main thread: the BLAS thread pool is shared by the whole
-    process (the limit holds for every thread while the fit runs), and fits
-    run from worker threads (dask, thread pools) already run side by side,
-    where one thread's limit and restore would race with the others'.
-    Larger networks leave the BLAS thread count as it is.
-    """
-    macs = batch_size * sum(layer.n_in * layer.n_out for layer in network.dense_layers)
-    if macs >= SINGLE_THREAD_MACS or threading.current_thread() is not (
-        threading.main_thread()
-    ):
-        return nullcontext()
-    # used as a ``with`` block, which restores the limits and hands control of
-    # the BLAS back to other threads on exit; a kept controller takes 15 us,
-    # ``threadpool_limits`` would search the loaded libraries each time (0.5 ms)
-    return _threadpool_controller().limit(limits=1, user_api="blas")
-
-
-@functools.cache
-def _threadpool_controller():
-    return ThreadpoolController()
+    # called after every mini-batch step (the BLAS thread chooser times them)
+    on_step: Callable[[], None] | None = None
 
 
 class DivergenceError(FloatingPointError):
@@ -224,6 +189,8 @@ def run_epoch(network, loss, penalty, optimizer, data, settings, rngs):
         )
         if settings.max_norm is not None:
             apply_max_norm(hidden_coefs, settings.max_norm)
+        if settings.on_step is not None:
+            settings.on_step()
         if result is not None:
             total_loss += result[0] * result[1]
             total_weight += result[1]

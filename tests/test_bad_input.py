@@ -518,6 +518,9 @@ BAD_PARAMS = [
     (MLPRegressor, "dtype", np.float64, "a str among"),
     (MLPClassifier, "class_weight", "uniform", "an instance of 'dict', a str among"),
     (MLPRegressor, "loss", "huber", "a str among {"),
+    (MLPClassifier, "label_smoothing", 1.0, "a float in the range [0.0, 1.0)"),
+    (MLPClassifier, "blas_threads", 0, "an int in the range [1, inf)"),
+    (MLPRegressor, "blas_threads", "all", "a str among {'auto'}"),
 ]
 
 # per-layer sequences, with hidden_layer_sizes=(4, 3): two hidden layers, three

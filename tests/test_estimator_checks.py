@@ -59,6 +59,8 @@ COMMON = [
     # Its noisy training loss can meet the default tol-based stop (10 epochs
     # without improvement) before check_regressors_train's R^2 > 0.5: give it 30.
     {"dropconnect": 0.2, "n_iter_no_change": 30},
+    {"activation": "gelu"},
+    {"activation": "selu", "solver": "lbfgs"},
 ]
 # loss='poisson' tags its targets positive_only, so the checks shift y above
 # zero. Adam at the default step needs more than 200 epochs to move the output
@@ -104,6 +106,7 @@ def _instances():
         yield MLPRegressor(**params)
     yield MLPClassifier(class_weight="balanced")
     yield MLPClassifier(class_weight="balanced", solver="lbfgs")
+    yield MLPClassifier(label_smoothing=0.1)
 
 
 def _expected_failed_checks(estimator):

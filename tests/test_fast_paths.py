@@ -340,13 +340,13 @@ def test_fits_in_worker_threads_do_not_touch_the_blas_limit(monkeypatch):
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(64, 10)), np.arange(64) % 2
     callers = []
-    original = skreg._training._threadpool_controller
+    original = skreg._threads._threadpool_controller
 
     def recording():
         callers.append(threading.current_thread())
         return original()
 
-    monkeypatch.setattr(skreg._training, "_threadpool_controller", recording)
+    monkeypatch.setattr(skreg._threads, "_threadpool_controller", recording)
 
     def fit(seed):
         # tol stops each fit after two epochs, without a ConvergenceWarning
@@ -362,15 +362,28 @@ def test_fits_in_worker_threads_do_not_touch_the_blas_limit(monkeypatch):
     assert callers == [threading.main_thread()]
 
 
-def test_large_networks_keep_the_blas_threads(monkeypatch, two_blas_threads):
+# "auto" times its first steps with one thread, then with the process's count
+@pytest.mark.parametrize(
+    "blas_threads, expected", [(None, "before"), (1, "one"), ("auto", "one")]
+)
+def test_large_networks_blas_threads(
+    monkeypatch, two_blas_threads, blas_threads, expected
+):
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(200, 400)), np.arange(200) % 2
     before = two_blas_threads
-    # 200 rows x (400 x 100 + 100 x 1) multiply-adds per batch: above the limit
-    large = MLPClassifier(hidden_layer_sizes=(100,), max_iter=1, random_state=0)
-    macs = 200 * (400 * 100 + 100)
-    assert macs >= skreg._training.SINGLE_THREAD_MACS
-    assert _blas_threads_during_training(monkeypatch, large, X, y) == before
+    # 200 rows x (400 x 300 + 300 x 1) multiply-adds per batch: above the limit
+    large = MLPClassifier(
+        hidden_layer_sizes=(300,),
+        max_iter=1,
+        random_state=0,
+        blas_threads=blas_threads,
+    )
+    macs = 200 * (400 * 300 + 300)
+    assert macs >= skreg._threads.SINGLE_THREAD_MACS
+    during = _blas_threads_during_training(monkeypatch, large, X, y)
+    assert during == (before if expected == "before" else [1] * len(before))
+    assert [pool["num_threads"] for pool in _blas_pools()] == before
 
 
 def _raise_value_error(*args):

@@ -214,7 +214,10 @@ def _inputs_away_from_zero(rng, shape, low=0.1):
     return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(low, 2.0, shape)
 
 
-@pytest.mark.parametrize("name", ["identity", "relu", "tanh", "logistic"])
+@pytest.mark.parametrize(
+    "name",
+    ["identity", "relu", "tanh", "logistic", "gelu", "silu", "mish", "selu"],
+)
 def test_activation_gradients(name):
     rng = np.random.default_rng(3)
     layer = Activation(name)
