@@ -58,7 +58,13 @@ VARIANTS = {
     "+ batch norm": {"mlp_params": {"batch_norm": True}},
     "+ input noise 0.1": {"mlp_params": {"input_noise": 0.1}},
     "+ dropout 0.3": {"dropout": 0.3},
+    "+ robust scaling": {"numeric_scaling": "robust"},
+    "+ label smoothing 0.1": {"mlp_params": {"label_smoothing": 0.1}},
+    "+ GELU": {"activation": "gelu"},
+    "+ SiLU": {"activation": "silu"},
 }
+# ingredients that exist for one task only
+CLASSIFICATION_ONLY = {"+ label smoothing 0.1"}
 
 
 def variant_model(task, name, seed, categorical):
@@ -92,6 +98,8 @@ def run(names, variants, seeds, max_rows, log=print):
             X_tr, X_te, y_tr, y_te = split_80_20(dataset, max_rows, seed)
             for variant in [BASE, *variants]:
                 if (name, str(seed), variant) in done:
+                    continue
+                if variant in CLASSIFICATION_ONLY and dataset.task != "classification":
                     continue
                 model = variant_model(dataset.task, variant, seed, dataset.categorical)
                 start = time.perf_counter()

@@ -20,6 +20,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._classes import MLPClassifier, MLPRegressor
+from ._preprocessing import SmoothClippedRobustScaler
 from .utils._sklearn_compat import StrOptions, _fit_context
 
 # The recipe's network settings; the tabular estimators expose each one as a
@@ -89,16 +90,20 @@ None, default='from_dtype'
         boolean mask or their names; None treats every column as numeric.
         Categories unseen in ``fit`` are encoded as all zeros.
 
-    numeric_scaling : {'standard', 'quantile'}, default='standard'
+    numeric_scaling : {'standard', 'robust', 'quantile'}, default='standard'
         Scaling of the numeric columns after median imputation (with a
         missing-value indicator for columns that had missing values):
-        standardization, or a
+        standardization, RealMLP's robust scaling with smooth clipping
+        (:class:`SmoothClippedRobustScaler`), or a
         :class:`~sklearn.preprocessing.QuantileTransformer` to a normal
         distribution.
 
     mlp_params : dict or None, default=None
         Further parameters of the skreg MLP (e.g. ``{"batch_norm": True}``).
-        Keys that are parameters of this estimator are refused.
+        Keys that are parameters of this estimator are refused. The network
+        trains with ``blas_threads=1`` unless this sets it, so that a fit is
+        reproducible bit for bit (the BLAS thread count changes how float32
+        products are summed).
 
     random_state : int, RandomState instance or None, default=None
         Seeds the network (initialization, validation split, batch order,
@@ -170,7 +175,7 @@ class _TabularMLP(BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "categorical_features": ["array-like", StrOptions({"from_dtype"}), None],
-        "numeric_scaling": [StrOptions({"standard", "quantile"})],
+        "numeric_scaling": [StrOptions({"standard", "robust", "quantile"})],
         "mlp_params": [dict, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -269,15 +274,15 @@ class _TabularMLP(BaseEstimator):
     def _make_preprocessor(self, X):
         categorical = self._categorical_indices(X)
         numeric = [j for j in range(X.shape[1]) if j not in set(categorical)]
-        scaler = (
-            StandardScaler()
-            if self.numeric_scaling == "standard"
-            else QuantileTransformer(
+        scaler = {
+            "standard": StandardScaler,
+            "robust": SmoothClippedRobustScaler,
+            "quantile": lambda: QuantileTransformer(
                 output_distribution="normal",
                 n_quantiles=min(1000, max(10, X.shape[0])),
                 random_state=0,
-            )
-        )
+            ),
+        }[self.numeric_scaling]()
         numeric_steps = make_pipeline(
             SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
             scaler,
@@ -301,7 +306,7 @@ class _TabularMLP(BaseEstimator):
                 f"{type(self).__name__}: set them directly instead."
             )
         settings = {name: getattr(self, name) for name in _RECIPE_PARAMETERS}
-        mlp = self._mlp_class(solver="adam", **settings)
+        mlp = self._mlp_class(solver="adam", blas_threads=1, **settings)
         return mlp.set_params(**extra)
 
     @_fit_context(prefer_skip_nested_validation=True)
