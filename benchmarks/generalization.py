@@ -177,8 +177,11 @@ def load_pmlb(name):
     path = folder / f"{name}.tsv.gz"
     if not path.exists():
         raise FileNotFoundError(
-            f"{path} not found: the PMLB data is expected in {PMLB_DIR} "
-            "(see ../shared/data/README.md)."
+            f"{path} not found: the benchmark reads PMLB's {name}.tsv.gz and "
+            f"metadata.yaml from {PMLB_DIR}. Copy the folder datasets/{name} of "
+            "https://github.com/EpistasisLab/pmlb there (or `pip install pmlb` "
+            f"and pmlb.fetch_data('{name}', local_cache_dir='{PMLB_DIR}') for "
+            "the .tsv.gz; metadata.yaml comes from the same folder)."
         )
     with gzip.open(path, "rt") as f:
         header = f.readline().rstrip("\n").split("\t")

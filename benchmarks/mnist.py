@@ -9,10 +9,17 @@ thousands: the epochs and seconds are reported next to the error.
 
 Usage: python benchmarks/mnist.py [--epochs N] [--subsample N] [--quick]
 Writes benchmarks/results/mnist.md.
+
+With ``--budget SECONDS``: skreg's recipe (SGD + momentum, cosine schedule,
+dropout, max-norm) beside a PyTorch reference and the plain network, each
+given that much wall time (``mnist_budget.py``); writes its own section of
+benchmarks/results/mnist.md.
 """
 
 import argparse
+import os
 import platform
+import sys
 import time
 import warnings
 from datetime import datetime, timezone
@@ -26,7 +33,10 @@ import skreg
 from skreg import MLPClassifier
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "mnist" / "mnist.npz"
+# SKREG_MNIST points elsewhere, e.g. from a git worktree outside the checkout's parent
+DATA = Path(
+    os.environ.get("SKREG_MNIST", ROOT.parent / "shared" / "data" / "mnist" / "mnist.npz")
+)
 RESULTS = ROOT / "benchmarks" / "results" / "mnist.md"
 
 PAPER = {
@@ -46,6 +56,13 @@ CONFIGS = {
 
 
 def load(subsample, seed=0):
+    if not DATA.exists():
+        raise SystemExit(
+            f"MNIST not found at {DATA}: save the canonical split there as an "
+            ".npz of x_train (60000, 28, 28) uint8, y_train, x_test, y_test, for "
+            "example from sklearn.datasets.fetch_openml('mnist_784') (its first "
+            "60,000 rows are the training set)."
+        )
     with np.load(DATA) as data:
         X_train = data["x_train"].reshape(-1, 784).astype(np.float32) / 255.0
         X_test = data["x_test"].reshape(-1, 784).astype(np.float32) / 255.0
@@ -77,7 +94,10 @@ def main():
     parser.add_argument("--subsample", type=int, default=0, help="training rows")
     parser.add_argument("--quick", action="store_true", help="smoke test")
     parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument("--budget", type=float, default=0, help="seconds per network")
     args = parser.parse_args()
+    if args.budget:
+        return run_budget(args)
     # a fixed epoch budget is the point: not converging is expected
     warnings.filterwarnings("ignore", category=sklearn.exceptions.ConvergenceWarning)
     if args.quick:
@@ -136,6 +156,22 @@ def main():
     report += max_norm_notes(rows)
     if output:
         output.write_text("\n".join(report) + "\n")
+        print(f"wrote {output}")
+
+
+def run_budget(args):
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from mnist_budget import budget_report, write_section
+
+    if args.quick:
+        args.budget, args.subsample = 5, 2000
+    X_train, y_train, X_test, y_test = load(args.subsample)
+    command = " ".join(["python benchmarks/mnist.py", *sys.argv[1:]])
+    lines = budget_report(X_train, y_train, X_test, y_test, args.budget, command)
+    print("\n".join(lines))
+    output = args.output or (None if args.quick else RESULTS)
+    if output:
+        write_section(output, lines)
         print(f"wrote {output}")
 
 

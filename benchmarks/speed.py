@@ -39,7 +39,9 @@ Cases: the reference workload (20,000 MNIST rows, 784-512-512-10 ReLU, Adam,
 batch 256, 10 epochs, shuffling, no early stopping, every epoch run); the same
 with dropout 0.5, with batch norm, with DropConnect 0.5; a small-data case
 (load_digits, hidden (100,), batch 200, 200 epochs) where per-call overhead
-dominates; a large-data case (200,000 rows). PyTorch and threadpoolctl are
+dominates; DropConnect 0.5 on that digits network with one mask per
+mini-batch and with one mask per example (``dropconnect_mask``), side by
+side; a large-data case (200,000 rows). PyTorch and threadpoolctl are
 benchmark-only dependencies, never needed by skreg.
 """
 
@@ -398,6 +400,20 @@ def cases(quick):
                 **{"PyTorch float32, default Adam": pt_fit},
             ),
         ),
+        # DropConnect's two mask forms on the digits network, whole fits
+        "dropconnect": (
+            digits,
+            small,
+            {
+                "skreg float32": fit(skreg_fit),
+                "skreg float32 + DropConnect 0.5, one mask per mini-batch": fit(
+                    skreg_fit, dropconnect=0.5, dropconnect_mask="batch"
+                ),
+                "skreg float32 + DropConnect 0.5, one mask per example": fit(
+                    skreg_fit, dropconnect=0.5, dropconnect_mask="sample"
+                ),
+            },
+        ),
         "large": (
             lambda: mnist_rows(n_large),
             large,
@@ -631,8 +647,8 @@ def main(argv=None):
     parser.add_argument(
         "--cases",
         nargs="+",
-        default=["reference", "digits", "large"],
-        choices=["reference", "digits", "large"],
+        default=["reference", "digits", "dropconnect", "large"],
+        choices=["reference", "digits", "dropconnect", "large"],
     )
     parser.add_argument(
         "--threads",
@@ -766,6 +782,16 @@ def main(argv=None):
                     f"- digits: skreg {fastest:.3f} s vs PyTorch {pt:.3f} s "
                     f"(target: below): {verdict(fastest < pt)}"
                 )
+        if case == "dropconnect":
+            forms = [
+                f"skreg float32 + DropConnect 0.5, one mask per {form}"
+                for form in ("mini-batch", "example")
+            ]
+            targets.append(
+                "- DropConnect 0.5 on digits: one mask per example / one per "
+                f"mini-batch = {ratio_of(forms[1], forms[0]):.2f}; per mini-batch "
+                f"/ no DropConnect = {ratio_of(forms[0], 'skreg float32'):.2f}"
+            )
         if case == "large":
             ratio = ratio_of("skreg float32", floor)
             targets.append(f"- large: skreg / GEMM floor = {ratio:.2f}")

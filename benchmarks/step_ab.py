@@ -41,10 +41,13 @@ CONFIGS = {
     "dropout 0.5": {"dropout": 0.5},
     "batch norm": {"batch_norm": True},
     "DropConnect 0.5": {"dropconnect": 0.5},
+    "cosine schedule + warmup": {"learning_rate": "cosine", "warmup_fraction": 0.1},
+    "weight decay": {"weight_decay": 0.01},
+    "gradient clipping": {"max_grad_norm": 1.0},
 }
 
 
-def captured_step(X, y, params):
+def captured_step(X, y, params, hidden_layer_sizes=(512, 512)):
     """A ``train_step`` closure on the first mini-batch of a one-epoch fit."""
     captured = {}
     original = _training.train_step
@@ -55,8 +58,8 @@ def captured_step(X, y, params):
 
     _training.train_step = capture
     try:
-        MLPClassifier(
-            hidden_layer_sizes=(512, 512),
+        model = MLPClassifier(
+            hidden_layer_sizes=hidden_layer_sizes,
             batch_size=256,
             max_iter=1,
             random_state=0,
@@ -64,11 +67,18 @@ def captured_step(X, y, params):
         ).fit(X, y)
     finally:
         _training.train_step = original
-    network, loss, penalty, optimizer, X_batch, Y_batch, weight, rng = captured["args"]
+    network, loss, penalty, optimizer, X_batch, Y_batch, *rest = captured["args"]
     X_batch, Y_batch = X_batch.copy(), Y_batch.copy()  # the fit's buffers are reused
+    # a schedule's factor is set per step by the epoch loop: time it here too,
+    # over the first tenth of the run (the one-epoch fit has ended it)
+    schedule, steps = model._lr_schedule, iter(range(10**9))
+    if schedule is not None:
+        schedule.epochs = 0
 
     def step():
-        original(network, loss, penalty, optimizer, X_batch, Y_batch, weight, rng)
+        if schedule is not None:
+            optimizer.rate_factor = schedule.factor(next(steps) % 10, 100)
+        original(network, loss, penalty, optimizer, X_batch, Y_batch, *rest)
 
     return step, network, X_batch
 

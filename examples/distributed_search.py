@@ -34,13 +34,15 @@ untouched: ``with joblib.parallel_backend("dask"):`` around ``fit`` is all
 it takes.
 
 The data travel with each task; for large arrays, ``client.scatter`` them
-first, or read them on the workers.
+first, or read them on the workers. Set ``SKREG_EXAMPLE_QUICK=1`` for a
+smaller grid (2 candidates, 10 epochs).
 """
 
 # %%
 # The search, as it would run on one machine
 # ------------------------------------------
 import logging
+import os
 import time
 import warnings
 
@@ -54,6 +56,8 @@ from sklearn.preprocessing import StandardScaler
 
 from skreg import MLPClassifier
 
+QUICK = os.environ.get("SKREG_EXAMPLE_QUICK") == "1"
+
 # A few strongly regularized candidates use all their epochs; that is fine here.
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
@@ -62,7 +66,7 @@ pipeline = make_pipeline(
     StandardScaler(),
     MLPClassifier(
         hidden_layer_sizes=(32, 16),
-        max_iter=60,
+        max_iter=10 if QUICK else 60,
         learning_rate_init=0.01,
         early_stopping=True,
         n_iter_no_change=10,
@@ -74,6 +78,8 @@ param_grid = {
     "mlpclassifier__dropout": [0.0, (0.3, 0.1)],  # one rate per hidden layer
     "mlpclassifier__batch_norm": [False, True],
 }
+if QUICK:
+    param_grid = {"mlpclassifier__alpha": [1e-5, 1e-2]}
 search = GridSearchCV(pipeline, param_grid, cv=3, scoring="neg_log_loss", n_jobs=-1)
 
 # %%

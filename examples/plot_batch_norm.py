@@ -66,4 +66,6 @@ ax.set_yscale("log")
 ax.set_title("Six sigmoid layers: only batch norm gets them training")
 ax.legend()
 fig.tight_layout()
-fig.savefig(OUTPUT_DIR / f"{Path(__file__).stem}.png", dpi=100)
+figure_path = OUTPUT_DIR / f"{Path(__file__).stem}.png"
+fig.savefig(figure_path, dpi=100)
+print(f"figure saved to {figure_path}")

@@ -98,5 +98,7 @@ axes[0].set_ylabel("R^2 (mean +- std over splits)")
 axes[0].legend()
 fig.suptitle("Diabetes, 221 training rows: validation curves over the drop rate")
 fig.tight_layout()
-fig.savefig(OUTPUT_DIR / f"{Path(__file__).stem}.png", dpi=100)
+figure_path = OUTPUT_DIR / f"{Path(__file__).stem}.png"
+fig.savefig(figure_path, dpi=100)
+print(f"figure saved to {figure_path}")
 plt.show()

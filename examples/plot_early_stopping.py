@@ -16,10 +16,12 @@ Set ``SKREG_EXAMPLE_QUICK=1`` for a seconds-long run.
 
 # %%
 import os
+import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
 from sklearn.model_selection import train_test_split
 
@@ -27,6 +29,9 @@ from skreg import LossCurveDisplay, MLPClassifier
 
 QUICK = os.environ.get("SKREG_EXAMPLE_QUICK") == "1"
 OUTPUT_DIR = Path(os.environ.get("SKREG_EXAMPLE_OUTPUT_DIR", Path(__file__).parent))
+
+# the network without early stopping runs all its epochs on purpose
+warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 X, y = make_classification(
     n_samples=400, n_features=20, n_informative=5, flip_y=0.2, random_state=0
@@ -61,4 +66,6 @@ for ax, early_stopping in zip(axes, (True, False), strict=True):
     )
     print(ax.get_title(), "| epochs run:", clf.n_iter_, "| kept:", clf.best_iteration_)
 fig.tight_layout()
-fig.savefig(OUTPUT_DIR / f"{Path(__file__).stem}.png", dpi=100)
+figure_path = OUTPUT_DIR / f"{Path(__file__).stem}.png"
+fig.savefig(figure_path, dpi=100)
+print(f"figure saved to {figure_path}")

@@ -80,4 +80,6 @@ ax.set_xlabel("epochs (the resource)")
 ax.set_ylabel("cross-validated balanced accuracy")
 ax.set_title("Successive halving over regularization cocktails")
 fig.tight_layout()
-fig.savefig(OUTPUT_DIR / f"{Path(__file__).stem}.png", dpi=100)
+figure_path = OUTPUT_DIR / f"{Path(__file__).stem}.png"
+fig.savefig(figure_path, dpi=100)
+print(f"figure saved to {figure_path}")

@@ -72,4 +72,6 @@ ax.set_ylabel("R^2")
 ax.set_title("Input noise trades training fit for generalization")
 ax.legend()
 fig.tight_layout()
-fig.savefig(OUTPUT_DIR / f"{Path(__file__).stem}.png", dpi=100)
+figure_path = OUTPUT_DIR / f"{Path(__file__).stem}.png"
+fig.savefig(figure_path, dpi=100)
+print(f"figure saved to {figure_path}")

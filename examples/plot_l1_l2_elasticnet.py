@@ -103,5 +103,7 @@ axes[0, 0].set_ylabel("count")
 axes[1, 0].set_ylabel("norm of the input's weights")
 axes[1, 0].legend(fontsize="small")
 fig.tight_layout()
-fig.savefig(OUTPUT_DIR / f"{Path(__file__).stem}.png", dpi=100)
+figure_path = OUTPUT_DIR / f"{Path(__file__).stem}.png"
+fig.savefig(figure_path, dpi=100)
+print(f"figure saved to {figure_path}")
 plt.show()

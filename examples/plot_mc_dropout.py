@@ -62,4 +62,6 @@ ax.axvspan(-2, 2, color="gray", alpha=0.1, label="training range")
 ax.set_title("Monte Carlo dropout: wider bands away from the data")
 ax.legend(loc="lower left")
 fig.tight_layout()
-fig.savefig(OUTPUT_DIR / f"{Path(__file__).stem}.png", dpi=100)
+figure_path = OUTPUT_DIR / f"{Path(__file__).stem}.png"
+fig.savefig(figure_path, dpi=100)
+print(f"figure saved to {figure_path}")

@@ -14,7 +14,11 @@ loss for the largest networks: regularization lets you use a big network
 without paying for its capacity.
 
 The training set is deliberately small (300 digits) so that overfitting
-shows. Set ``SKREG_EXAMPLE_QUICK=1`` for a seconds-long run.
+shows. The script prints both losses at every width and says where the
+regularized network's validation loss is below the plain one's, then saves
+its figure next to the script (or in ``SKREG_EXAMPLE_OUTPUT_DIR``). Set
+``SKREG_EXAMPLE_QUICK=1`` for a run over three widths, one split and 100
+epochs.
 """
 
 # %%
@@ -45,9 +49,9 @@ X, y = load_digits(return_X_y=True)
 # ----------------------------------------------------
 # ``validation_curve`` refits the pipeline for every width on three random
 # splits of 300 training and 600 validation digits.
-widths = [1, 4, 16, 64, 512] if QUICK else [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
+widths = [2, 32, 256] if QUICK else [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
 cv = ShuffleSplit(
-    n_splits=2 if QUICK else 3, train_size=300, test_size=600, random_state=0
+    n_splits=1 if QUICK else 3, train_size=300, test_size=600, random_state=0
 )
 settings = {
     "unregularized": dict(alpha=0.0),
@@ -58,7 +62,8 @@ for label, regularization in settings.items():
     model = make_pipeline(
         StandardScaler(),
         MLPClassifier(
-            max_iter=20 if QUICK else 300,
+            # dropout needs the epochs: after 20 its network still underfits
+            max_iter=100 if QUICK else 300,
             n_iter_no_change=1000,
             random_state=0,
             **regularization,
@@ -74,6 +79,23 @@ for label, regularization in settings.items():
         scoring="neg_log_loss",
     )
     curves[label] = (-train.mean(axis=1), -valid.mean(axis=1))
+
+# %%
+# What the curves say
+# -------------------
+plain, regularized = (curves[label] for label in settings)
+print(f"{'units':>6}  {'log loss: training / validation':>34}")
+print(f"{'':>6}  {'unregularized':>17}{'dropout 0.5 + L2':>19}")
+for k, width in enumerate(widths):
+    print(
+        f"{width:>6}  {plain[0][k]:>8.4f} / {plain[1][k]:<6.4f}"
+        f"{regularized[0][k]:>10.4f} / {regularized[1][k]:.4f}"
+    )
+lower = [w for k, w in enumerate(widths) if regularized[1][k] < plain[1][k]]
+print(
+    f"The regularized network's validation loss is below the unregularized "
+    f"one's at {len(lower)} of {len(widths)} widths ({lower} hidden units)."
+)
 
 # %%
 # Plot
@@ -116,5 +138,7 @@ ax.set_ylabel("log loss")
 ax.set_title("Digits: training vs validation loss as the network grows")
 ax.legend(fontsize="small")
 fig.tight_layout()
-fig.savefig(OUTPUT_DIR / f"{Path(__file__).stem}.png", dpi=100)
+figure_path = OUTPUT_DIR / f"{Path(__file__).stem}.png"
+fig.savefig(figure_path, dpi=100)
+print(f"figure saved to {figure_path}")
 plt.show()

@@ -12,12 +12,13 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import get_scorer_names
+from sklearn.metrics import get_scorer, get_scorer_names
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
+from ._callbacks import CALLBACK_STATE, FitCallbacks
 from ._diagnostics import (
     warn_if_best_epoch_blown_up,
     warn_if_blown_up,
@@ -30,11 +31,13 @@ from ._early_stopping import (
     predict_in_chunks,
     split_validation,
 )
+from ._embeddings import PeriodicEmbedding
 from ._layers import Context
 from ._losses import LOSSES
 from ._network import Network, build_layers
 from ._optimizers import SGD, Adam
 from ._penalties import ElasticNet
+from ._schedules import RUN_SCHEDULES, make_lr_schedule
 from ._training import (
     History,
     LoopSettings,
@@ -45,6 +48,7 @@ from ._training import (
 from ._threads import BlasThreads
 from ._warnings import warn
 from .utils._sklearn_compat import (
+    CallbackSupportMixin,
     Interval,
     InvalidParameterError,
     Options,
@@ -68,6 +72,11 @@ _Y_VAL_HINT = (
 
 # Below this many rows "auto" leaves early stopping off (HistGradientBoosting's rule).
 _AUTO_EARLY_STOPPING_MIN_SAMPLES = 10_000
+# Patience with dropout, DropConnect or noise counts on the loss without them
+# on at most this many training rows (a fixed, evenly spaced subset): a
+# prediction pass over them costs ~3 % of an epoch of 20,000 rows, where one
+# over all the rows would add a third.
+_MEAN_NETWORK_MAX_ROWS = 2048
 # Up to this many rows dtype="auto" trains in float64: exact to scikit-learn's
 # tolerances on the small data of its checks, at little cost on such sizes.
 _AUTO_FLOAT32_MIN_SAMPLES = 1_000
@@ -103,7 +112,7 @@ def _is_bool(value):
     return isinstance(value, (bool, np.bool_))
 
 
-class BaseMLP(BaseEstimator):
+class BaseMLP(CallbackSupportMixin, BaseEstimator):
     """Shared machinery of MLPClassifier and MLPRegressor; not for direct use."""
 
     _parameter_constraints: dict = {
@@ -123,7 +132,11 @@ class BaseMLP(BaseEstimator):
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
         ],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate": [
+            StrOptions(
+                {"constant", "invscaling", "adaptive", "cosine", "one_cycle", "coslog4"}
+            )
+        ],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -149,6 +162,7 @@ class BaseMLP(BaseEstimator):
         "dropout": [_RATE, "array-like"],
         "input_dropout": [_RATE],
         "dropconnect": [_RATE, "array-like"],
+        "dropconnect_mask": [StrOptions({"batch", "sample"})],
         "batch_norm": ["boolean", "array-like"],
         "batch_norm_momentum": [Interval(Real, 0, 1, closed="right")],
         "max_norm": [None, Interval(Real, 0, None, closed="neither")],
@@ -159,6 +173,12 @@ class BaseMLP(BaseEstimator):
             Interval(Integral, 1, None, closed="left"),
             None,
         ],
+        "numeric_embedding": [None, StrOptions({"pbld"})],
+        "n_frequencies": [Interval(Integral, 1, None, closed="left")],
+        "frequency_init_scale": [Interval(Real, 0, None, closed="neither")],
+        "warmup_fraction": [Interval(Real, 0, 1, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "max_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(
@@ -193,12 +213,19 @@ class BaseMLP(BaseEstimator):
         dropout=0.0,
         input_dropout=0.0,
         dropconnect=0.0,
+        dropconnect_mask="batch",
         batch_norm=False,
         batch_norm_momentum=0.1,
         max_norm=None,
         input_noise=0.0,
         dtype="auto",
         blas_threads="auto",
+        numeric_embedding=None,
+        n_frequencies=16,
+        frequency_init_scale=0.1,
+        warmup_fraction=0.0,
+        weight_decay=0.0,
+        max_grad_norm=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -229,12 +256,19 @@ class BaseMLP(BaseEstimator):
         self.dropout = dropout
         self.input_dropout = input_dropout
         self.dropconnect = dropconnect
+        self.dropconnect_mask = dropconnect_mask
         self.batch_norm = batch_norm
         self.batch_norm_momentum = batch_norm_momentum
         self.max_norm = max_norm
         self.input_noise = input_noise
         self.dtype = dtype
         self.blas_threads = blas_threads
+        self.numeric_embedding = numeric_embedding
+        self.n_frequencies = n_frequencies
+        self.frequency_init_scale = frequency_init_scale
+        self.warmup_fraction = warmup_fraction
+        self.weight_decay = weight_decay
+        self.max_grad_norm = max_grad_norm
 
     # ------------------------------------------------------------------
     # parameters that need more than _parameter_constraints
@@ -274,9 +308,19 @@ class BaseMLP(BaseEstimator):
             "batch_norm": _per_layer(
                 self, "batch_norm", n_hidden, _is_bool, "a bool", "hidden layer"
             ),
+            "dropconnect_mask": self.dropconnect_mask,
             "batch_norm_momentum": self.batch_norm_momentum,
             "input_dropout": self.input_dropout,
             "input_noise": self.input_noise,
+            "numeric_embedding": self._embedding_settings(),
+        }
+
+    def _embedding_settings(self):
+        if self.numeric_embedding is None:
+            return None
+        return {
+            "n_frequencies": self.n_frequencies,
+            "frequency_init_scale": self.frequency_init_scale,
         }
 
     def _check_solver_compatibility(self, architecture):
@@ -294,6 +338,13 @@ class BaseMLP(BaseEstimator):
                 "after each mini-batch step. Use solver='adam' or 'sgd', or set "
                 "max_norm=None."
             )
+        if self.weight_decay > 0 or self.max_grad_norm is not None:
+            raise ValueError(
+                "solver='lbfgs' minimizes the objective itself, without optimizer "
+                "steps to decay the weights in or gradients to clip: use "
+                "solver='adam' or 'sgd' for weight_decay and max_grad_norm, or "
+                "alpha for an L2 penalty with lbfgs."
+            )
         stochastic = {
             "dropout": any(architecture["dropout"]),
             "dropconnect": any(architecture["dropconnect"]),
@@ -305,6 +356,27 @@ class BaseMLP(BaseEstimator):
             raise ValueError(
                 f"solver='lbfgs' needs a deterministic objective, but {used} draw "
                 "random masks or noise at every step. Use solver='adam' or 'sgd'."
+            )
+
+    def _check_scoring_fits_the_task(self):
+        """Refuse a scikit-learn scorer of the other task (``scoring="r2"`` on
+        a classifier) before training, instead of scoring nonsense per epoch."""
+        if not isinstance(self.scoring, str) or self.scoring == "loss":
+            return
+        metric = getattr(get_scorer(self.scoring), "_score_func", None)
+        module = getattr(metric, "__module__", "")
+        if is_classifier(self):
+            wrong, task = module.endswith("._regression"), "a classification"
+            examples = "'accuracy', 'balanced_accuracy', 'neg_log_loss'"
+        else:
+            wrong = module.endswith(("._classification", "._ranking"))
+            task, examples = "a regression", "'r2', 'neg_mean_squared_error'"
+        if wrong:
+            raise InvalidParameterError(
+                f"The 'scoring' parameter of {type(self).__name__} must be "
+                f"{task} scorer or 'loss'. Got {self.scoring!r} instead, a "
+                f"metric for the other task. Use for example {examples}, or "
+                "'loss' (the validation loss)."
             )
 
     # ------------------------------------------------------------------
@@ -379,8 +451,13 @@ class BaseMLP(BaseEstimator):
         try:
             yield
         except BaseException:
+            callback_state = {
+                name: value
+                for name, value in vars(self).items()
+                if name in CALLBACK_STATE
+            }
             vars(self).clear()
-            vars(self).update(before)
+            vars(self).update(before, **callback_state)
             raise
 
     def _fit(
@@ -395,6 +472,8 @@ class BaseMLP(BaseEstimator):
     ):
         architecture = self._architecture()
         self._check_solver_compatibility(architecture)
+        self._check_scoring_fits_the_task()
+        _check_numeric_columns(X, "X")
         if any(architecture["batch_norm"]):  # checked before anything is fitted
             n_rows = _num_samples(X)
             batch_size = n_rows
@@ -425,6 +504,19 @@ class BaseMLP(BaseEstimator):
         dtype = self._training_dtype(X)
         X = as_batches_ready(X, dtype)
         Y = as_batches_ready(Y, dtype, "y")
+        # lbfgs: one task, scipy runs the iterations; partial_fit: one epoch
+        max_epochs = 1 if incremental else self.max_iter
+        callbacks = FitCallbacks.begin_fit(
+            self,
+            X,
+            y,
+            sample_weight,
+            max_epochs=0 if self.solver == "lbfgs" else max_epochs,
+            fitted_attributes=lambda network: {
+                **self._weight_attributes(network),
+                "_fitted_architecture": architecture,
+            },
+        )
 
         rngs = self._random_streams(incremental)
         network = self._network_for_training(
@@ -450,10 +542,13 @@ class BaseMLP(BaseEstimator):
                 incremental,
                 first_call,
                 rngs,
+                callbacks,
             )
         self._export_network(network)
         # what predictions are made with, whatever set_params changes later
         self._fitted_architecture = architecture
+        if callbacks is not None:
+            callbacks.end_fit()
         return self
 
     def _training_dtype(self, X):
@@ -538,7 +633,16 @@ class BaseMLP(BaseEstimator):
         return network
 
     def _fit_stochastic(
-        self, network, loss, penalty, data, validation, incremental, first_call, rngs
+        self,
+        network,
+        loss,
+        penalty,
+        data,
+        validation,
+        incremental,
+        first_call,
+        rngs,
+        callbacks=None,
     ):
         X, Y, y, sample_weight = data
         early_stopping = self._early_stopping_on(X.shape[0], validation, incremental)
@@ -547,6 +651,17 @@ class BaseMLP(BaseEstimator):
         )
         if first_call or not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer(network)
+            self._lr_schedule = make_lr_schedule(
+                self.learning_rate, self.max_iter, self.warmup_fraction
+            )
+        elif self._lr_schedule is not None and self._lr_schedule.ended:
+            warn(
+                f"learning_rate={self.learning_rate!r} has run its max_iter="
+                f"{self._lr_schedule.max_iter} epochs (partial_fit calls count one "
+                "each): this call trains at the schedule's final rate. Call fit, "
+                "or raise max_iter before the first call, for a longer schedule.",
+                UserWarning,
+            )
         n_train = X.shape[0] if rows is None else len(rows)
         settings = LoopSettings(
             batch_size=self._batch_size(n_train),
@@ -566,11 +681,15 @@ class BaseMLP(BaseEstimator):
             restore_best_weights=self.restore_best_weights and early_stopping,
             early_stopping=early_stopping,
             verbose=int(self.verbose),
+            lr_schedule=self._lr_schedule,
+            max_grad_norm=self.max_grad_norm,
+            score_name=_score_name(self.scoring),
         )
         history = self._history
         history.n_iter = 0
         history.no_improvement_count = 0
         history.best_validation_score = -np.inf
+        history.best_mean_network_loss = np.inf
         history.best_iteration = None
         history.stop_reason = None
         if monitor is None:
@@ -591,6 +710,10 @@ class BaseMLP(BaseEstimator):
                 validation=monitor,
                 max_epochs=1 if incremental else None,
                 start=start,
+                mean_network=self._mean_network_objective(
+                    network, loss, penalty, data, rows, settings, incremental
+                ),
+                callbacks=callbacks,
             )
         if history.stop_reason == "diverged":
             self._recover_from_divergence(network, X, start)
@@ -601,7 +724,13 @@ class BaseMLP(BaseEstimator):
             penalty_now = penalty.value(network.params[: network.n_penalized])
             zero_loss = zero_output_loss(loss, Y, sample_weight)
             this_fit = history.loss_curve[len(history.loss_curve) - history.n_iter :]
-            warn_if_blown_up(this_fit, penalty_now, zero_loss)
+            warn_if_blown_up(
+                this_fit,
+                penalty_now,
+                zero_loss,
+                early_stopping_requested=self.early_stopping != "auto"
+                and bool(self.early_stopping),
+            )
         elif history.best_iteration is not None:  # the best validation epoch is kept
             curve = history.validation_loss_curve
             kept = curve[len(curve) - history.n_iter + history.best_iteration - 1]
@@ -614,12 +743,43 @@ class BaseMLP(BaseEstimator):
             else:
                 # monitored only (X_val without early stopping): the last epoch is kept
                 history.best_iteration = None
-        if not converged and not incremental and history.stop_reason is None:
+        # a schedule that spans max_iter epochs is meant to run them all
+        spans_run = self.learning_rate in RUN_SCHEDULES
+        if not (converged or incremental or spans_run or history.stop_reason):
             warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
                 "and the optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
+
+    def _mean_network_objective(
+        self, network, loss, penalty, data, rows, settings, incremental
+    ):
+        """What patience counts on when dropout, DropConnect or noise make the
+        epoch's loss noisy: the training objective of the network without them.
+
+        None (patience on the epoch's loss, as scikit-learn) for deterministic
+        networks, with early stopping, and when nothing can stop the loop.
+        """
+        if not network.stochastic or settings.early_stopping or incremental:
+            return None
+        if not np.isfinite(settings.n_iter_no_change):
+            return None
+        X, Y, _, sample_weight = data
+        n_train = X.shape[0] if rows is None else len(rows)
+        if n_train > _MEAN_NETWORK_MAX_ROWS:  # evenly spaced, the same each epoch
+            picked = np.linspace(0, n_train - 1, _MEAN_NETWORK_MAX_ROWS).astype(int)
+            rows = picked if rows is None else rows[picked]
+        if rows is not None:
+            X, Y = X[rows], Y[rows]
+            sample_weight = None if sample_weight is None else sample_weight[rows]
+        monitor = ValidationMonitor(X, Y, sample_weight, loss)
+        n = network.n_penalized
+
+        def objective(network):
+            return monitor(network)[0] + penalty.value(network.params[:n])
+
+        return objective
 
     def _recover_from_divergence(self, network, X, start):
         """After a diverged run, make sure the kept weights give finite outputs.
@@ -662,6 +822,7 @@ class BaseMLP(BaseEstimator):
         X_val, y_val, sw_val = validation
         rows = None
         if X_val is not None:
+            _check_numeric_columns(X_val, "X_val")
             try:
                 X_val, y_val = validate_data(
                     self,
@@ -745,6 +906,7 @@ class BaseMLP(BaseEstimator):
                 learning_rate=self.learning_rate_init,
                 momentum=self.momentum,
                 nesterov=self.nesterovs_momentum,
+                weight_decay=self.weight_decay,
             )
         return Adam(
             size,
@@ -753,6 +915,7 @@ class BaseMLP(BaseEstimator):
             beta_1=self.beta_1,
             beta_2=self.beta_2,
             epsilon=self.epsilon,
+            weight_decay=self.weight_decay,
         )
 
     def _fit_lbfgs(self, network, loss, penalty, X, Y, sample_weight, first_call):
@@ -814,21 +977,38 @@ class BaseMLP(BaseEstimator):
     # ------------------------------------------------------------------
     # fitted attributes <-> network
 
+    def _weight_attributes(self, network):
+        """The fitted attributes that predictions read, copied from ``network``."""
+        dense = network.dense_layers
+        norms = iter(network.batch_norm_layers)
+        embedding = _embedding_layer(network)
+        loss_name = self._loss_name()
+        return {
+            "coefs_": [layer.params["coef"].copy() for layer in dense],
+            "intercepts_": [
+                layer.params["intercept"].copy()
+                if layer.bias
+                else np.zeros(layer.n_out, dtype=network.dtype)
+                for layer in dense
+            ],
+            "batch_norm_params_": [
+                None if dense_layer.bias else _batch_norm_values(next(norms))
+                for dense_layer in dense[:-1]
+            ],
+            "embedding_params_": (
+                None
+                if embedding is None
+                else {name: value.copy() for name, value in embedding.params.items()}
+            ),
+            "n_layers_": len(dense) + 1,
+            "n_outputs_": dense[-1].n_out,
+            "_fitted_loss": loss_name,
+            "out_activation_": LOSSES[loss_name].out_activation,
+        }
+
     def _export_network(self, network):
         """Set the scikit-learn fitted attributes from the trained network."""
-        dense = network.dense_layers
-        self.coefs_ = [layer.params["coef"].copy() for layer in dense]
-        self.intercepts_ = [
-            layer.params["intercept"].copy()
-            if layer.bias
-            else np.zeros(layer.n_out, dtype=network.dtype)
-            for layer in dense
-        ]
-        norms = iter(network.batch_norm_layers)
-        self.batch_norm_params_ = [
-            None if dense_layer.bias else _batch_norm_values(next(norms))
-            for dense_layer in dense[:-1]
-        ]
+        vars(self).update(self._weight_attributes(network))
         history = self._history
         self.n_iter_ = history.n_iter
         self.t_ = history.t
@@ -851,15 +1031,12 @@ class BaseMLP(BaseEstimator):
         self.best_loss_ = (
             None if monitored and self.early_stopping else history.best_loss
         )
-        self.n_layers_ = len(dense) + 1
-        self.n_outputs_ = dense[-1].n_out
-        self._fitted_loss = self._loss_name()
         # what the curves mean, whatever set_params changes later (the plots)
         self._fitted_scoring, self._fitted_solver = self.scoring, self.solver
-        self.out_activation_ = LOSSES[self._fitted_loss].out_activation
 
     def _load_fitted_weights(self, network):
         """Copy the fitted attributes into ``network`` (warm start, prediction)."""
+        self._load_fitted_embedding(network)
         dense = network.dense_layers
         shapes = [layer.params["coef"].shape for layer in dense]
         if [c.shape for c in self.coefs_] != shapes:
@@ -869,26 +1046,45 @@ class BaseMLP(BaseEstimator):
                 "with warm_start=True or partial_fit, keep hidden_layer_sizes and "
                 "the number of features and outputs unchanged."
             )
+        fitted_batch_norm = [p is not None for p in self.batch_norm_params_]
+        # batch norm replaces a layer's intercepts by its own parameters
+        batch_norm = [not layer.bias for layer in dense[:-1]]
+        if fitted_batch_norm != batch_norm:
+            raise ValueError(
+                f"batch_norm={self.batch_norm!r} normalizes the hidden layers "
+                f"{batch_norm} but the fitted model normalizes {fitted_batch_norm}: "
+                "with warm_start=True or partial_fit, keep batch_norm unchanged "
+                "(or set warm_start=False to train a new model)."
+            )
         for layer, coef, intercept in zip(
             dense, self.coefs_, self.intercepts_, strict=True
         ):
             layer.params["coef"][...] = coef
             if layer.bias:
                 layer.params["intercept"][...] = intercept
-        fitted_norms = [
-            p for p in getattr(self, "batch_norm_params_", []) if p is not None
-        ]
+        fitted_norms = [p for p in self.batch_norm_params_ if p is not None]
         norms = network.batch_norm_layers
-        if len(fitted_norms) != len(norms):
-            raise ValueError(
-                "batch_norm differs from the fitted model's: with warm_start=True "
-                "or partial_fit, keep batch_norm unchanged."
-            )
         for layer, values in zip(norms, fitted_norms, strict=True):
             layer.params["gamma"][...] = values["gamma"]
             layer.params["beta"][...] = values["beta"]
             layer.state["running_mean"][...] = values["running_mean"]
             layer.state["running_var"][...] = values["running_var"]
+
+    def _load_fitted_embedding(self, network):
+        embedding = _embedding_layer(network)
+        fitted = getattr(self, "embedding_params_", None)
+        shapes = None if embedding is None else embedding.param_specs()
+        if (fitted is None) != (embedding is None) or (
+            fitted is not None
+            and any(fitted[name].shape != shape for name, shape, _ in shapes)
+        ):
+            raise ValueError(
+                "numeric_embedding or n_frequencies differs from the fitted "
+                "model's: with warm_start=True or partial_fit, keep them unchanged."
+            )
+        if embedding is not None:
+            for name, value in fitted.items():
+                embedding.params[name][...] = value
 
     def _prediction_network(self):
         """A float64 network holding the fitted weights, in prediction mode.
@@ -900,7 +1096,7 @@ class BaseMLP(BaseEstimator):
         how rows are batched by the BLAS.
         """
         check_is_fitted(self)
-        units = [self.coefs_[0].shape[0], *(coef.shape[1] for coef in self.coefs_)]
+        units = [self.n_features_in_, *(coef.shape[1] for coef in self.coefs_)]
         settings = {
             **self._fitted_architecture,
             "batch_norm": [p is not None for p in self.batch_norm_params_],
@@ -910,7 +1106,9 @@ class BaseMLP(BaseEstimator):
         return network
 
     def _validated_input(self, X):
-        """X checked against the fitted model, in float64."""
+        """X checked against the fitted model, in float64, and X's float dtype
+        (float64 for integer X), which predictions are returned in."""
+        _check_numeric_columns(X, "X")
         X = validate_data(
             self,
             X,
@@ -918,15 +1116,20 @@ class BaseMLP(BaseEstimator):
             dtype=(np.float64, np.float32),
             reset=False,
         )
-        return as_batches_ready(X, np.float64)
+        return as_batches_ready(X, np.float64), X.dtype
 
     def _forward(self, X):
-        """Raw outputs (before the output activation) for input X.
+        """Raw outputs (before the output activation) for input X, in float64,
+        and X's float dtype, which predictions are returned in.
 
         Computed in float64 on slices of rows, so that predicting on a large X
-        needs neither a float64 copy of it nor full-size activations.
+        needs neither a float64 copy of it nor full-size activations, and a
+        row's prediction does not depend on the rows predicted with it. Only
+        the result is rounded to X's dtype (float32 in, float32 out, as
+        scikit-learn's MLP).
         """
         network = self._prediction_network()
+        _check_numeric_columns(X, "X")
         X = validate_data(
             self,
             X,
@@ -936,7 +1139,7 @@ class BaseMLP(BaseEstimator):
         )
         if sp.issparse(X):
             X = X.tocsr()  # row slices
-        return predict_in_chunks(network, X, np.float64)
+        return predict_in_chunks(network, X, np.float64), X.dtype
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -948,6 +1151,53 @@ def _batch_macs(network, settings):
     """Multiply-adds of one mini-batch's forward pass through the dense layers."""
     per_row = sum(layer.n_in * layer.n_out for layer in network.dense_layers)
     return settings.batch_size * per_row
+
+
+def _embedding_layer(network):
+    """The network's numeric-feature embedding, or None."""
+    return next(
+        (layer for layer in network.layers if isinstance(layer, PeriodicEmbedding)),
+        None,
+    )
+
+
+def _score_name(scoring):
+    """What verbose output calls the validation score (None: the loss's)."""
+    if scoring == "loss":
+        return None
+    return scoring if isinstance(scoring, str) else "score"
+
+
+def _check_numeric_columns(X, name):
+    """Name the columns of a DataFrame (or object array) that hold text or
+    categories, and say how to encode them, before numpy's bare "could not
+    convert string to float" does."""
+    if hasattr(X, "columns") and hasattr(X, "dtypes"):
+        columns = [(label, X[label]) for label in X.columns]
+        dtypes = list(X.dtypes)
+    elif isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind in "OUS":
+        columns = [(int(index), X[:, index]) for index in range(X.shape[1])]
+        dtypes = [X.dtype] * X.shape[1]
+    else:
+        return
+    bad = []
+    for (label, values), dtype in zip(columns, dtypes, strict=True):
+        if getattr(dtype, "kind", "O") in "biuf":
+            continue
+        try:
+            np.asarray(values, dtype=np.float64)
+        except ValueError:  # text; other objects (TypeError) are refused below
+            bad.append(label if isinstance(label, int) else str(label))
+    if bad:
+        listed = ", ".join(map(repr, bad))
+        which = "Columns" if hasattr(X, "columns") else "Column indices"
+        raise ValueError(
+            f"{which} {listed} of {name} hold text or categories, but the "
+            "network needs numbers. Encode them first, for example one-hot "
+            "with make_column_transformer((OneHotEncoder(handle_unknown="
+            f"'ignore'), [{listed}]), remainder=StandardScaler()) in a "
+            "pipeline before the network."
+        )
 
 
 def _scaled_to_one(sample_weight):

@@ -32,10 +32,15 @@ def zero_output_loss(loss, Y, sample_weight, n_rows=10_000):
     return loss.value(np.zeros_like(Y), Y, weights)
 
 
-def warn_if_blown_up(curve, penalty, baseline):
+def warn_if_blown_up(curve, penalty, baseline, early_stopping_requested=False):
     """Warn when a fit's objective ends far above its lowest value, or its data
     loss (objective minus ``penalty``) far above ``baseline``, the loss of
-    all-zero outputs (``zero_output_loss``)."""
+    all-zero outputs (``zero_output_loss``).
+
+    ``early_stopping_requested``: the user asked for early stopping but this
+    fit ran without it (too few rows to split), so the advice is to pass a
+    validation set rather than to turn on what is already on.
+    """
     if not curve:
         return
     last, lowest = curve[-1], min(curve)
@@ -48,11 +53,17 @@ def warn_if_blown_up(curve, penalty, baseline):
         )
     else:
         return
+    keep_best = (
+        "pass X_val and y_val to fit so that early stopping can keep the best "
+        "validation epoch"
+        if early_stopping_requested
+        else "use early_stopping=True to keep the best validation epoch"
+    )
     warn(
         f"The training loss ended at {last:.4g}, {what}: training did not "
         "settle, and the weights of the last epoch are kept. Scale the inputs "
-        "(and, for regression, the targets), lower learning_rate_init, or use "
-        "early_stopping=True to keep the best validation epoch.",
+        "(and, for regression, the targets), lower learning_rate_init, or "
+        f"{keep_best}.",
         RuntimeWarning,
     )
 

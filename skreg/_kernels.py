@@ -73,9 +73,13 @@ def _compile():
         return math.copysign(shrunk, w)
 
     @jit
-    def adam_step(p, g, m, v, n_penalized, l2, l1, b1, b2, eps, scale, step_scale):
-        """Rescaled-moment Adam (``Adam._update``), ElasticNet on ``[:n_penalized]``."""
+    def adam_step(
+        p, g, m, v, n_penalized, l2, l1, b1, b2, eps, scale, step_scale, keep
+    ):
+        """Rescaled-moment Adam (``Adam._update``), ElasticNet and decoupled
+        weight decay (``p *= keep`` before the step) on ``[:n_penalized]``."""
         zero = l2 - l2
+        one = zero + 1
         for i in range(p.shape[0]):
             gi = g[i]
             if i < n_penalized and l2 != zero:
@@ -85,21 +89,30 @@ def _compile():
             m[i] = mi
             v[i] = vi
             denom = math.sqrt(vi) + eps
-            pi = p[i] - (mi / denom) * scale
+            pi = p[i]
+            if i < n_penalized and keep != one:
+                pi = pi * keep
+            pi = pi - (mi / denom) * scale
             if i < n_penalized and l1 != zero:
                 pi = soft_threshold(pi, (step_scale / denom) * l1, zero)
             p[i] = pi
 
     @jit
-    def sgd_step(p, g, velocity, n_penalized, l2, threshold, lr, momentum, nesterov):
-        """Momentum SGD (``SGD._update``), ElasticNet on ``[:n_penalized]``."""
+    def sgd_step(
+        p, g, velocity, n_penalized, l2, threshold, lr, momentum, nesterov, keep
+    ):
+        """Momentum SGD (``SGD._update``), ElasticNet and decoupled weight decay
+        (``p *= keep`` before the step) on ``[:n_penalized]``."""
         zero = l2 - l2
+        one = zero + 1
         for i in range(p.shape[0]):
             gi = g[i]
             if i < n_penalized and l2 != zero:
                 gi = p[i] * l2 + gi
             w = gi * lr
             pi = p[i]
+            if i < n_penalized and keep != one:
+                pi = pi * keep
             if momentum == zero:
                 pi = pi - w
             else:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import erf, expit
+from scipy.special import erf
 
 from ._kernels import get_kernels, pcg64_random_raw
 
@@ -239,15 +239,60 @@ def _multiply_by_keep(values, keep, compiled=False):
         values *= keep
 
 
+# Per-sample DropConnect works on (rows, n_in, n_out) blocks of masked
+# weights; rows are taken in groups whose block holds at most this many
+# entries (32 MB in float64), so its memory stays bounded whatever the batch.
+_PER_SAMPLE_BLOCK_ENTRIES = 1 << 22
+
+
+def _row_groups(n_rows, n_in, n_out):
+    step = max(1, _PER_SAMPLE_BLOCK_ENTRIES // (n_in * n_out))
+    return [slice(start, start + step) for start in range(0, n_rows, step)]
+
+
+def _dense_rows(X, rows):
+    return X[rows].toarray() if _is_sparse(X) else X[rows]
+
+
+def _per_sample_forward(X, W, keep):
+    """``Y[b] = X[b] @ (W * keep[b])``: each row through its own masked W."""
+    Y = np.empty((X.shape[0], W.shape[1]), dtype=_product_dtype(X, W))
+    for rows in _row_groups(*keep.shape):
+        masked = np.multiply(W, keep[rows])
+        Y[rows] = np.matmul(_dense_rows(X, rows)[:, None, :], masked)[:, 0, :]
+    return Y
+
+
+def _per_sample_backward(X, W, keep, dY, grad_coef, need_input_grad):
+    """Gradients of ``_per_sample_forward``: ``grad_coef`` (written in place)
+    sums ``keep[b] * outer(X[b], dY[b])`` over rows; ``dX[b] = (W * keep[b])
+    @ dY[b]``."""
+    grad_coef[...] = 0
+    dX = None
+    if need_input_grad:
+        dX = np.empty((dY.shape[0], W.shape[0]), dtype=dY.dtype)
+    for rows in _row_groups(*keep.shape):
+        masked_dY = np.multiply(keep[rows], dY[rows, None, :])
+        X_rows = _dense_rows(X, rows)
+        grad_coef += np.einsum("bi,bij->ij", X_rows, masked_dY)
+        if need_input_grad:
+            dX[rows] = np.einsum("bij,ij->bi", masked_dY, W)
+    return dX
+
+
 class Dense(Layer):
     """Affine layer ``Y = X @ W + b``, with optional DropConnect.
 
     DropConnect (Wan et al., 2013) drops each *weight* independently with
-    probability ``dropconnect`` for the whole mini-batch. The kept weights are
-    scaled by ``1 / (1 - dropconnect)`` (inverted scaling), so the expected
-    weight matrix equals ``W`` and prediction uses ``W`` itself: the
-    "mean network" inference of the paper, rather than its moment-matching
-    Gaussian sampling at test time.
+    probability ``dropconnect``. With ``dropconnect_mask="sample"`` every row
+    of the mini-batch draws its own mask, as in the paper (each example sees
+    its own network); with ``"batch"`` one mask serves the whole mini-batch,
+    which keeps the layer one matrix product (see the estimators' docs for
+    the measured cost of each). The kept weights are scaled by
+    ``1 / (1 - dropconnect)`` (inverted scaling), so the expected weight
+    matrix equals ``W`` and prediction uses ``W`` itself: the "mean network"
+    inference of the paper, rather than its moment-matching Gaussian sampling
+    at test time.
     """
 
     def __init__(
@@ -259,12 +304,14 @@ class Dense(Layer):
         dropconnect=0.0,
         init_factor=6.0,
         init="glorot_uniform",
+        dropconnect_mask="batch",
     ):
         self.n_in, self.n_out = n_in, n_out
         self.bias = bias
         self.dropconnect = dropconnect
         self.init_factor = init_factor
         self.init = init
+        self.dropconnect_mask = dropconnect_mask
 
     def param_specs(self):
         specs = [("coef", (self.n_in, self.n_out), True)]
@@ -297,6 +344,8 @@ class Dense(Layer):
         return self.dropconnect > 0
 
     def forward(self, X, ctx, need_input_grad=True):
+        if ctx.drops and self.dropconnect > 0 and self.dropconnect_mask == "sample":
+            return self._forward_per_sample(X, ctx, need_input_grad)
         W = self.params["coef"]
         scale = None
         if ctx.drops and self.dropconnect > 0:
@@ -346,6 +395,33 @@ class Dense(Layer):
 
         return Y, backward
 
+    def _forward_per_sample(self, X, ctx, need_input_grad):
+        """DropConnect with an independent mask per row (Wan et al., 2013)."""
+        W = self.params["coef"]
+        shape = (X.shape[0], self.n_in, self.n_out)
+        kernels = get_kernels() if ctx.kernels else None
+        n_entries = int(np.prod(shape))
+        bits, threshold = _random_bits(ctx.rng, n_entries, self.dropconnect, kernels)
+        if threshold is None:
+            keep = np.zeros(shape, dtype=bool)
+        else:
+            keep = np.greater_equal(bits.reshape(shape), threshold)
+        scale = np.asarray(1.0 / (1.0 - self.dropconnect), dtype=W.dtype)
+        Y = _per_sample_forward(X, W, keep)
+        Y *= scale
+        if self.bias:
+            Y += self.params["intercept"]
+
+        def backward(dY):
+            if self.bias:
+                self.grads["intercept"][...] = dY.sum(axis=0)
+            dY = dY * scale
+            return _per_sample_backward(
+                X, W, keep, dY, self.grads["coef"], need_input_grad
+            )
+
+        return Y, backward
+
 
 class Activation(Layer):
     """Elementwise nonlinearity, applied in place on the incoming array.
@@ -372,10 +448,10 @@ class Activation(Layer):
 
     def _forward_smooth(self, X):
         function, derivative = SMOOTH_ACTIVATIONS[self.name]
-        Y = function(X)
+        Y, kept = function(X)
 
         def backward(dY):
-            dY *= derivative(X)
+            dY *= derivative(X, kept)
             return dY
 
         return Y, backward
@@ -415,9 +491,13 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def _selu(X, compiled=False):
-    # scale * (x if x > 0 else alpha * (exp(x) - 1))
+    # scale * (x if x > 0 else alpha * (exp(x) - 1)), with exp(x) - 1 rather
+    # than expm1: numpy vectorizes exp (SIMD) and not expm1, 0.28 against
+    # 2.3 ms on 256 x 512 float32, and the absolute error near 0 stays within
+    # an ulp of 1 (6e-8 in float32), below the rounding of float32 training
     negative = np.minimum(X, 0)
-    np.expm1(negative, out=negative)
+    np.exp(negative, out=negative)
+    negative -= 1.0
     negative *= _SELU_ALPHA
     np.maximum(X, 0, out=X)
     X += negative
@@ -473,46 +553,94 @@ DERIVATIVES = {
 
 
 # Smooth activations whose derivative needs the input, as (function,
-# derivative) pairs of ``X``; each returns a new array and leaves X unchanged.
+# derivative) pairs: ``function(X)`` returns a new array and what its
+# derivative reuses (the transcendental part, so the backward step computes
+# no erf, sigmoid or exp twice), ``derivative(X, kept)`` the local slope.
+# X is left unchanged.
 
 
 def _normal_cdf(X):
-    return 0.5 * (1.0 + erf(X * math.sqrt(0.5)))
+    cdf = X * math.sqrt(0.5)
+    erf(cdf, out=cdf)
+    cdf += 1.0
+    cdf *= 0.5
+    return cdf
 
 
 def _gelu(X):
     # exact x * Phi(x), the form of Hendrycks & Gimpel's definition and the
     # default of PyTorch and Keras
-    return X * _normal_cdf(X)
+    cdf = _normal_cdf(X)
+    return X * cdf, cdf
 
 
-def _gelu_derivative(X):
+def _gelu_derivative(X, cdf):
     # Phi(x) + x * phi(x)
-    density = np.exp(-0.5 * X * X)
-    density *= 1.0 / math.sqrt(2.0 * math.pi)
-    density *= X
-    density += _normal_cdf(X)
-    return density
+    slope = np.square(X)
+    slope *= -0.5
+    np.exp(slope, out=slope)
+    slope *= 1.0 / math.sqrt(2.0 * math.pi)
+    slope *= X
+    slope += cdf
+    return slope
+
+
+def _sigmoid(X):
+    # 1 / (1 + exp(-x)) by numpy's vectorized exp (scipy's expit takes 2.5x
+    # as long in float32); -x capped at 80, where exp stays finite in float32
+    # and the sigmoid is below 2e-35 either way
+    s = np.negative(X)
+    np.minimum(s, 80.0, out=s)
+    np.exp(s, out=s)
+    s += 1.0
+    return np.reciprocal(s, out=s)
 
 
 def _silu(X):
-    return X * expit(X)
+    s = _sigmoid(X)
+    return X * s, s
 
 
-def _silu_derivative(X):
-    # s + x s (1 - s) with s = sigmoid(x)
-    s = expit(X)
-    return s * (1.0 + X * (1.0 - s))
+def _silu_derivative(X, s):
+    # s + x s (1 - s) = s (1 + x (1 - s)) with s = sigmoid(x)
+    slope = 1.0 - s
+    slope *= X
+    slope += 1.0
+    slope *= s
+    return slope
+
+
+def _tanh_softplus(X):
+    """``(tanh(softplus(x)), exp(min(x, 20)))`` from one exponential.
+
+    With ``e = exp(x)``, ``tanh(log(1 + e)) = n / (n + 2)`` for
+    ``n = e (e + 2)``: one ``exp`` instead of ``logaddexp`` and ``tanh``
+    (about 5x faster). Beyond x = 20 the ratio is 1 to float64 precision,
+    and clipping there keeps ``n`` finite in float32.
+    """
+    e = np.exp(np.minimum(X, 20))
+    n = e + 2.0
+    n *= e
+    t = n + 2.0
+    np.divide(n, t, out=t)
+    return t, e
 
 
 def _mish(X):
-    return X * np.tanh(np.logaddexp(0, X))
+    t, e = _tanh_softplus(X)
+    return X * t, (t, e)
 
 
-def _mish_derivative(X):
-    # tanh(sp) + x * (1 - tanh(sp)^2) * sigmoid(x), sp = softplus(x)
-    t = np.tanh(np.logaddexp(0, X))
-    return t + X * (1.0 - t * t) * expit(X)
+def _mish_derivative(X, kept):
+    # tanh(sp) + x * (1 - tanh(sp)^2) * sigmoid(x), sp = softplus(x), and
+    # sigmoid(x) = e / (1 + e)
+    t, e = kept
+    slope = e + 1.0
+    np.divide(e, slope, out=slope)
+    slope *= X
+    slope *= 1.0 - t * t
+    slope += t
+    return slope
 
 
 SMOOTH_ACTIVATIONS = {

@@ -8,6 +8,7 @@ penalty sees ``params[:n_penalized]`` as a single vector.
 
 import numpy as np
 
+from ._embeddings import PeriodicEmbedding
 from ._layers import (
     Activation,
     BatchNorm,
@@ -137,11 +138,18 @@ def build_layers(
     batch_norm_momentum=0.1,
     input_dropout=0.0,
     input_noise=0.0,
+    dropconnect_mask="batch",
+    numeric_embedding=None,
 ):
     """Layers of an MLP with the given units per layer (input and output included).
 
     ``dropout`` and ``batch_norm`` hold one value per hidden layer and
     ``dropconnect`` one value per weight layer; ``None`` means off everywhere.
+    ``dropconnect_mask`` ("batch" or "sample") is one DropConnect mask per
+    mini-batch or per row.
+    ``numeric_embedding`` is None or the keyword arguments of a
+    :class:`~skreg._embeddings.PeriodicEmbedding` of the inputs, placed after
+    input noise and input dropout (which act on the raw features).
     The output layer is affine: the loss applies the output activation.
     """
     n_hidden = len(layer_units) - 2
@@ -156,6 +164,10 @@ def build_layers(
         layers.append(GaussianNoise(input_noise))
     if input_dropout > 0:
         layers.append(Dropout(input_dropout))
+    if numeric_embedding is not None:
+        embedding = PeriodicEmbedding(layer_units[0], **numeric_embedding)
+        layers.append(embedding)
+        layer_units = [embedding.n_out, *layer_units[1:]]
     for i in range(n_hidden):
         n_in, n_out = layer_units[i], layer_units[i + 1]
         layers.append(
@@ -166,6 +178,7 @@ def build_layers(
                 dropconnect=dropconnect[i],
                 init_factor=init_factor,
                 init=init,
+                dropconnect_mask=dropconnect_mask,
             )
         )
         if batch_norm[i]:
@@ -180,6 +193,7 @@ def build_layers(
             dropconnect=dropconnect[-1],
             init_factor=init_factor,
             init=init,
+            dropconnect_mask=dropconnect_mask,
         )
     )
     return layers

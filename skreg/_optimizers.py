@@ -11,6 +11,11 @@ about 2.5 times faster than whole-vector passes on a 670k-parameter network).
 ``step`` can also take the penalty, whose smooth gradient and proximal step
 are then applied chunk by chunk in the same sweep, with identical results to
 calling ``add_smooth_gradient``, ``step`` and ``prox`` one after the other.
+
+Both optimizers take a decoupled ``weight_decay`` (AdamW and SGDW, Loshchilov &
+Hutter, 2019) applied to the penalized coordinates in the same sweep, and a
+``rate_factor`` that a learning-rate schedule (``skreg._schedules``) sets
+before each step.
 """
 
 import math
@@ -37,12 +42,36 @@ def _chunk_slices(n_total, n_penalized, itemsize):
     ]
 
 
+def clip_grad_norm(grads, max_norm):
+    """Scale ``grads`` in place to a global L2 norm of at most ``max_norm``.
+
+    Gradient clipping by the global norm (Pascanu et al., 2013), as PyTorch's
+    ``clip_grad_norm_`` (scale ``max_norm / (norm + 1e-6)`` when below 1) and
+    Keras' ``global_clipnorm``: one norm over all parameters, so the update
+    keeps its direction. Returns the norm before clipping. A non-finite norm
+    (NaN gradients) leaves ``grads`` alone: the divergence checks see them.
+    """
+    norm = math.sqrt(float(np.dot(grads, grads)))
+    if math.isinf(norm):  # the squares overflowed the dtype: rescale first
+        largest = float(np.max(np.abs(grads)))
+        scaled = grads / grads.dtype.type(largest)
+        norm = largest * math.sqrt(float(np.dot(scaled, scaled)))
+    if norm > max_norm:  # False for NaN
+        grads *= grads.dtype.type(max_norm / (norm + 1e-6))
+    return norm
+
+
 class _FlatOptimizer:
     """Chunked sweep over the flat buffers; subclasses update one chunk."""
 
-    def __init__(self, n_params, dtype):
+    def __init__(self, n_params, dtype, weight_decay=0.0):
         self.n_params = n_params
         self.dtype = np.dtype(dtype)
+        # decoupled weight decay of the penalized coordinates (AdamW, SGDW)
+        self.weight_decay = weight_decay
+        # the schedule's multiplier of ``learning_rate``, set before each step;
+        # 1.0 leaves every product with the rate exact
+        self.rate_factor = 1.0
         size = max(1024, _CHUNK_BYTES // self.dtype.itemsize)
         # penalized gradient, temporary and denominator of one chunk
         self._work = np.zeros((3, min(size, max(n_params, 1))), dtype=self.dtype)
@@ -73,14 +102,16 @@ class _FlatOptimizer:
         self._begin_step()
         smooth = penalty is not None and bool(penalty.l2)
         prox = penalty is not None and bool(penalty.l1)
-        if not (smooth or prox):
+        keep = self._decay_keep()
+        if not (smooth or prox or keep != 1.0):
             n_penalized = 0
         kernels = get_kernels() if self.use_kernels else None
         if kernels is not None:
             l2 = penalty.l2 if smooth else 0.0
             l1 = penalty.l1 if prox else 0.0
-            self._compiled_step(kernels, params, grads, n_penalized, l2, l1)
+            self._compiled_step(kernels, params, grads, n_penalized, l2, l1, keep)
             return
+        keep = params.dtype.type(keep)  # as the kernels receive it
         work = self._work
         # Memory traffic is what costs: read params, grads and the state,
         # write params and the state, once per step; all else stays in cache.
@@ -93,12 +124,27 @@ class _FlatOptimizer:
                 full[:n] += g[:n]
                 full[n:] = g[n:]
                 g = full
+            if n and keep != 1:  # decoupled decay of the weights before the step
+                p[:n] *= keep
             denom = self._update(s, p, g, work[1, :k], work[2, :k])
             if n and prox:
                 penalty.prox(p[:n], self._chunk_step_size(denom, n))
 
     def _begin_step(self):
         pass
+
+    @property
+    def rate(self):
+        """The rate of the next step: ``learning_rate`` times the schedule's factor."""
+        return self.learning_rate * self.rate_factor
+
+    def _decay_keep(self):
+        """``1 - rate * weight_decay``: what decoupled weight decay keeps of each
+        weight this step (Loshchilov & Hutter, 2019, with the rate multiplying
+        the decay as in PyTorch's and Keras' AdamW)."""
+        if not self.weight_decay:
+            return 1.0
+        return 1.0 - self.rate * self.weight_decay
 
 
 class SGD(_FlatOptimizer):
@@ -108,15 +154,24 @@ class SGD(_FlatOptimizer):
     ``w <- w + momentum * v - lr * g``.
     """
 
-    def __init__(self, n_params, dtype, *, learning_rate, momentum=0.9, nesterov=True):
-        super().__init__(n_params, dtype)
+    def __init__(
+        self,
+        n_params,
+        dtype,
+        *,
+        learning_rate,
+        momentum=0.9,
+        nesterov=True,
+        weight_decay=0.0,
+    ):
+        super().__init__(n_params, dtype, weight_decay)
         self.learning_rate = learning_rate
         self.momentum = momentum
         self.nesterov = nesterov
         self.velocity = np.zeros(n_params, dtype=dtype)
 
     def _update(self, s, p, g, w, _):
-        lr, momentum = self.learning_rate, self.momentum
+        lr, momentum = self.rate, self.momentum
         np.multiply(g, lr, out=w)  # w = lr * g
         if not momentum:
             p -= w
@@ -134,7 +189,7 @@ class SGD(_FlatOptimizer):
     def _chunk_step_size(self, _denom, _n):
         return self.step_size(0)
 
-    def _compiled_step(self, kernels, params, grads, n_penalized, l2, l1):
+    def _compiled_step(self, kernels, params, grads, n_penalized, l2, l1, keep):
         cast = params.dtype.type
         kernels.sgd_step(
             params,
@@ -143,9 +198,10 @@ class SGD(_FlatOptimizer):
             n_penalized,
             cast(l2),
             cast(self.step_size(0) * l1),
-            cast(self.learning_rate),
+            cast(self.rate),
             cast(self.momentum),
             bool(self.nesterov),
+            cast(keep),
         )
 
     def step_size(self, n):
@@ -157,8 +213,8 @@ class SGD(_FlatOptimizer):
         its data gradient is below ``alpha * l1_ratio``).
         """
         if self.momentum < 1:
-            return self.learning_rate / (1.0 - self.momentum)
-        return self.learning_rate
+            return self.rate / (1.0 - self.momentum)
+        return self.rate
 
 
 class Adam(_FlatOptimizer):
@@ -174,9 +230,17 @@ class Adam(_FlatOptimizer):
     """
 
     def __init__(
-        self, n_params, dtype, *, learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-8
+        self,
+        n_params,
+        dtype,
+        *,
+        learning_rate,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        weight_decay=0.0,
     ):
-        super().__init__(n_params, dtype)
+        super().__init__(n_params, dtype, weight_decay)
         self.learning_rate = learning_rate
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
         self.t = 0
@@ -199,7 +263,7 @@ class Adam(_FlatOptimizer):
     def _steady_step_rate(self):
         """``lr_t (1 - b1^t) = lr sqrt(1 - b2^t)``: the step per unit of a steady
         gradient, times ``sqrt(v) + eps``."""
-        return self.learning_rate * math.sqrt(1 - self.beta_2**self.t)
+        return self.rate * math.sqrt(1 - self.beta_2**self.t)
 
     def _begin_step(self):
         self.t += 1
@@ -230,7 +294,7 @@ class Adam(_FlatOptimizer):
     def _chunk_step_size(self, denom, n):
         return self._step_scale / denom[:n]
 
-    def _compiled_step(self, kernels, params, grads, n_penalized, l2, l1):
+    def _compiled_step(self, kernels, params, grads, n_penalized, l2, l1, keep):
         cast = params.dtype.type
         kernels.adam_step(
             params,
@@ -245,6 +309,7 @@ class Adam(_FlatOptimizer):
             cast(self._eps_scaled),
             cast(self._scale),
             cast(self._step_scale),
+            cast(keep),
         )
 
     def step_size(self, n):

@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._layers import Context
+from ._optimizers import clip_grad_norm
 from ._penalties import apply_max_norm
 from ._warnings import warn
 
@@ -30,6 +31,7 @@ class History:
     validation_loss_curve: list = field(default_factory=list)
     validation_scores: list = field(default_factory=list)
     best_loss: float = np.inf
+    best_mean_network_loss: float = np.inf
     best_validation_score: float = -np.inf
     best_iteration: int | None = None
     n_iter: int = 0
@@ -83,6 +85,13 @@ class LoopSettings:
     verbose: int = 0
     # called after every mini-batch step (the BLAS thread chooser times them)
     on_step: Callable[[], None] | None = None
+    # per-step learning-rate factor (skreg._schedules), None for none; it
+    # counts epochs, so it lives as long as the optimizer (across partial_fit)
+    lr_schedule: object = None
+    max_grad_norm: float | None = None
+    # what verbose calls the validation score; None when it is the negative
+    # validation loss (scoring="loss"), which the line already shows
+    score_name: str | None = None
 
 
 class DivergenceError(FloatingPointError):
@@ -130,8 +139,12 @@ def _take(A, index, out=None):
     return np.take(A, index, axis=0, out=out[: len(index)], mode="clip")
 
 
-def train_step(network, loss, penalty, optimizer, X, Y, sample_weight, rng):
-    """One mini-batch: forward, backward, smooth penalty, optimizer step, prox.
+def train_step(
+    network, loss, penalty, optimizer, X, Y, sample_weight, rng, max_grad_norm=None
+):
+    """One mini-batch: forward, backward, gradient clipping (``max_grad_norm``
+    of the data gradient, before the penalty's), smooth penalty, optimizer
+    step, prox.
 
     Returns the batch's weighted mean data loss and the sum of its sample
     weights, or ``None`` when the weights are all zero (nothing to learn).
@@ -155,6 +168,8 @@ def train_step(network, loss, penalty, optimizer, X, Y, sample_weight, rng):
     if not math.isfinite(batch_loss):
         raise DivergenceError(batch_loss)
     backward(dZ)
+    if max_grad_norm is not None:
+        clip_grad_norm(network.grads, max_grad_norm)
     # smooth penalty gradient, update and proximal step in one cache-friendly sweep
     optimizer.step(network.params, network.grads, penalty, network.n_penalized)
     return batch_loss, weight_sum
@@ -176,7 +191,10 @@ def run_epoch(network, loss, penalty, optimizer, data, settings, rngs):
     # verbose >= 2: about ten progress lines per epoch
     report_every = max(1, n_batches // 10) if settings.verbose > 1 else 0
     batches = iterate_batches(rows, X.shape[0], bounds, order_rng)
+    schedule = settings.lr_schedule
     for number, index in enumerate(batches, start=1):
+        if schedule is not None:
+            optimizer.rate_factor = schedule.factor(number - 1, n_batches)
         result = train_step(
             network,
             loss,
@@ -186,6 +204,7 @@ def run_epoch(network, loss, penalty, optimizer, data, settings, rngs):
             _take(Y, index, Y_batch),
             _take(sample_weight, index),
             rngs["masks"],
+            settings.max_grad_norm,
         )
         if settings.max_norm is not None:
             apply_max_norm(hidden_coefs, settings.max_norm)
@@ -197,6 +216,8 @@ def run_epoch(network, loss, penalty, optimizer, data, settings, rngs):
         if report_every and (number % report_every == 0 or number == n_batches):
             running = total_loss / total_weight if total_weight else 0.0
             print(f"  batch {number}/{n_batches}, running data loss = {running:.8f}")
+    if schedule is not None:
+        schedule.epochs += 1
     if not np.all(np.isfinite(network.params)):
         raise DivergenceError("non-finite weights")
     data_loss = total_loss / total_weight if total_weight else 0.0
@@ -215,7 +236,9 @@ def _update_patience(history, settings, value, best_value, *, higher_is_better):
     history.no_improvement_count = 0 if improved else history.no_improvement_count + 1
 
 
-def _end_of_epoch(network, history, settings, optimizer, validation, best):
+def _end_of_epoch(
+    network, history, settings, optimizer, validation, best, mean_network=None
+):
     """Record the epoch, track the best state; return a stop reason or None."""
     if validation is not None:
         # exploding weights give an infinite validation loss: never the best
@@ -235,7 +258,9 @@ def _end_of_epoch(network, history, settings, optimizer, validation, best):
             history.best_validation_score = val_score
             history.best_iteration = history.n_iter
             best["snapshot"] = network.snapshot()
-    if not settings.early_stopping:
+    if not settings.early_stopping and mean_network is not None:
+        _mean_network_patience(network, history, settings, mean_network)
+    elif not settings.early_stopping:
         train_loss = history.loss_curve[-1]
         _update_patience(
             history, settings, train_loss, history.best_loss, higher_is_better=False
@@ -264,14 +289,55 @@ def _end_of_epoch(network, history, settings, optimizer, validation, best):
     return message
 
 
-def _print_epoch(history, seconds):
+def _mean_network_patience(network, history, settings, mean_network):
+    """Patience on the training objective of the mean network (no masks, no
+    noise: the model ``predict`` uses), for networks trained with dropout,
+    DropConnect or input noise. Their epoch loss averages losses under random
+    masks, whose noise would meet ``tol`` by chance and stop training early."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = mean_network(network)
+    _update_patience(
+        history, settings, value, history.best_mean_network_loss, higher_is_better=False
+    )
+    history.best_mean_network_loss = min(history.best_mean_network_loss, value)
+
+
+def _print_epoch(history, settings, elapsed):
+    """One line: the epoch's training objective, validation loss and score
+    (each once: with scoring="loss" the score is the negative loss), and the
+    seconds since ``fit`` started."""
     line = f"Iteration {history.n_iter}, loss = {history.loss_curve[-1]:.8f}"
     if history.validation_scores:
-        line += (
-            f", validation loss = {history.validation_loss_curve[-1]:.8f}"
-            f", validation score = {history.validation_scores[-1]:.6f}"
-        )
-    print(f"{line}, {seconds:.2f} s")
+        line += f", validation loss = {history.validation_loss_curve[-1]:.8f}"
+        if settings.score_name is not None:
+            line += f", validation {settings.score_name} = "
+            line += f"{history.validation_scores[-1]:.6f}"
+    print(f"{line}, {elapsed:.2f} s elapsed")
+
+
+def _print_stop(history, settings, kept):
+    """The last line of verbose output: why training stopped, which epoch's
+    weights the model keeps."""
+    reason = {
+        None: f"Reached max_iter={settings.max_iter} epochs.",
+        "diverged": f"Training diverged in epoch {history.n_iter + 1}.",
+        "interrupted": "Training interrupted by the user.",
+        "callback": "A callback asked to stop training.",
+    }.get(history.stop_reason, history.stop_reason)
+    if kept == 0:
+        weights = "the weights this fit started from"
+    else:
+        weights = f"the weights of epoch {kept}"
+    if kept == history.best_iteration and settings.restore_best_weights:
+        best = history.best_validation_score
+        if settings.score_name is None:
+            value = f"validation loss = {-best:.8f}"
+        else:
+            value = f"validation {settings.score_name} = {best:.6f}"
+        weights += f", the best on the validation set ({value})"
+    elif kept == history.n_iter:
+        weights += ", the last"
+    print(f"{reason} Stopped after epoch {history.n_iter}; keeping {weights}.")
 
 
 def train(
@@ -286,6 +352,8 @@ def train(
     validation=None,
     max_epochs=None,
     start=None,
+    mean_network=None,
+    callbacks=None,
 ):
     """Train for up to ``max_epochs`` (default ``settings.max_iter``) epochs.
 
@@ -307,23 +375,35 @@ def train(
     start : tuple or None
         ``network.snapshot()`` taken just before the call, if the caller has
         one (saves a copy of the weights); None takes it here.
+    mean_network : callable or None
+        ``mean_network(network) -> float``: the training objective without
+        masks or noise. When given (stochastic regularizers, no early
+        stopping), patience counts on it instead of on the epoch's loss.
+    callbacks : FitCallbacks or None
+        scikit-learn callbacks to tell about each epoch; one that asks to stop
+        ends training after the epoch (``history.stop_reason = "callback"``).
 
     Returns
     -------
     converged : bool
         False when the loop ran out of epochs without meeting its tolerance.
     """
+    full_fit = max_epochs is None  # partial_fit runs one epoch per call
     max_epochs = settings.max_iter if max_epochs is None else max_epochs
+    fit_start = time.perf_counter()
     best = {}
     last_good = network.snapshot() if start is None else start
     # For divergence: (loss, weights at its start) of the lowest-loss epoch. An
     # epoch's loss is averaged over its batches, so it vouches for the weights
     # it started from; those it ended with may already be finite but huge.
-    lowest = (np.inf, last_good)
+    # (the epoch whose start it is: 0 for the weights the fit started from)
+    lowest = (np.inf, last_good, 0)
     converged = False
+    kept = None
     try:
         for epoch in range(max_epochs):
-            epoch_start = time.perf_counter()
+            if callbacks is not None:
+                callbacks.begin_epoch()
             try:
                 # overflow is detected and reported below, not warned about
                 with np.errstate(over="ignore", invalid="ignore"):
@@ -332,6 +412,7 @@ def train(
                     )
             except DivergenceError:
                 network.restore(lowest[1])
+                kept = lowest[2]
                 _choose_by_validation(network, history, validation, best)
                 history.stop_reason = "diverged"
                 warn(
@@ -349,20 +430,20 @@ def train(
             history.t += data.n_samples
             history.loss_curve.append(epoch_loss)
             message = _end_of_epoch(
-                network, history, settings, optimizer, validation, best
+                network, history, settings, optimizer, validation, best, mean_network
             )
             if epoch_loss < lowest[0]:
-                lowest = (epoch_loss, last_good)
+                lowest = (epoch_loss, last_good, history.n_iter - 1)
             # the weights after the last epoch need no copy: nothing follows
             # that could spoil them (partial_fit runs one epoch per call)
             last_good = network.snapshot() if epoch + 1 < max_epochs else None
             if settings.verbose:
-                _print_epoch(history, time.perf_counter() - epoch_start)
+                _print_epoch(history, settings, time.perf_counter() - fit_start)
+            if callbacks is not None and callbacks.end_epoch(network):
+                message = message or "callback"
             if message is not None:
                 history.stop_reason = message
                 converged = True
-                if settings.verbose:
-                    print(message + " Stopping.")
                 break
     except KeyboardInterrupt:
         history.stop_reason = "interrupted"
@@ -375,6 +456,9 @@ def train(
             network.restore(last_good)
     if best and settings.restore_best_weights:
         network.restore(best["snapshot"])
+        kept = history.best_iteration
+    if settings.verbose and full_fit:
+        _print_stop(history, settings, history.n_iter if kept is None else kept)
     return converged
 
 

@@ -7,6 +7,7 @@ value) so that the diverging-run and overflow paths are exercised too.
 """
 
 import numpy as np
+import scipy.sparse as sp
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -15,14 +16,17 @@ MAX_ABS = 1e3
 
 @st.composite
 def feature_matrices(draw, min_samples=4, max_samples=40, max_features=5):
-    """Finite X of a random shape, float32 or float64."""
+    """Finite X of a random shape, float32 or float64, dense or sparse (CSR or
+    CSC, with the zeros the drawn values hold)."""
     n_samples = draw(st.integers(min_samples, max_samples))
     n_features = draw(st.integers(1, max_features))
     dtype = draw(st.sampled_from([np.float32, np.float64]))
     elements = st.floats(
         -MAX_ABS, MAX_ABS, allow_nan=False, allow_infinity=False, width=32
     )
-    return draw(arrays(dtype, (n_samples, n_features), elements=elements))
+    X = draw(arrays(dtype, (n_samples, n_features), elements=elements))
+    layout = draw(st.sampled_from(["dense", "dense", "csr", "csc"]))
+    return X if layout == "dense" else sp.csr_matrix(X).asformat(layout)
 
 
 @st.composite
@@ -111,11 +115,20 @@ def configurations(draw, regressor=False):
         "max_norm": None if deterministic else draw(st.sampled_from([None, 0.5, 3.0])),
         "input_noise": 0.0 if deterministic else draw(st.sampled_from([0.0, 0.1, 1.0])),
         "dtype": draw(st.sampled_from(["auto", "float32", "float64"])),
+        "warm_start": draw(st.booleans()),
     }
     if np.any(params["batch_norm"]) and params["batch_size"] == 1:
         params["batch_size"] = 2  # batch norm needs batches of 2 rows or more
     if regressor:
         params["loss"] = draw(st.sampled_from(["squared_error", "poisson"]))
     else:
-        params["class_weight"] = draw(st.sampled_from([None, "balanced"]))
+        # "dict": one weight per class, drawn once the labels are known
+        params["class_weight"] = draw(st.sampled_from([None, "balanced", "dict"]))
     return params
+
+
+@st.composite
+def class_weights(draw, y):
+    """``{label: weight}`` for the labels of a 1-D ``y`` (positive weights)."""
+    weights = st.floats(0.1, 10.0)
+    return {label: draw(weights) for label in np.unique(y).tolist()}

@@ -4,6 +4,7 @@ LeCun-normal initialization and self-normalization, and the estimators.
 Their gradients are checked in tests/test_gradients.py (test_activation_gradients).
 """
 
+import pickle
 import warnings
 
 import numpy as np
@@ -151,3 +152,17 @@ def test_lbfgs_trains_with_each_activation(name):
         hidden_layer_sizes=(16,), activation=name, solver="lbfgs", random_state=0
     ).fit(X, y)
     assert reg.score(X, y) > 0.9
+
+
+@pytest.mark.parametrize("name", ["selu", "mish"])
+def test_reproducible_picklable_and_incremental(name):
+    X, y = _data(2)
+    settings = dict(hidden_layer_sizes=(8,), activation=name, max_iter=20)
+    a = MLPRegressor(random_state=4, **settings).fit(X, y)
+    b = MLPRegressor(random_state=4, **settings).fit(X, y)
+    assert_array_equal(a.predict(X), b.predict(X))
+    restored = pickle.loads(pickle.dumps(a))
+    assert_array_equal(restored.predict(X), a.predict(X))
+    before = a.predict(X)
+    a.partial_fit(X, y)
+    assert not np.array_equal(a.predict(X), before)

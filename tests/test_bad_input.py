@@ -8,6 +8,7 @@ Estimator must be ...", raised by ``fit`` (never by ``__init__``).
 """
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -43,6 +44,20 @@ def reg(**params):
 
 def _fitted_clf():
     return clf().fit(X, Y_CLS)
+
+
+def _frame_with_text():
+    pd = pytest.importorskip("pandas")
+    return pd.DataFrame(
+        {
+            "width": X[:, 0],
+            "color": np.where(Y_CLS == 1, "blue", "red"),
+            "height": X[:, 1],
+            "size": pd.Categorical(np.where(Y_CLS == 1, "S", "L")),
+            # numbers stored as categories convert: not named
+            "grade": pd.Categorical(Y_CLS + 1),
+        }
+    )
 
 
 def _partial_fit_unseen():
@@ -122,8 +137,39 @@ BAD_INPUTS = [
     pytest.param(
         lambda: clf().fit(np.array([["a", "b", "c"]] * 40), Y_CLS),
         ValueError,
-        "could not convert string to float",
+        "Column indices 0, 1, 2 of X hold text or categories, but the network "
+        "needs numbers. Encode them first, for example one-hot with "
+        "make_column_transformer((OneHotEncoder(handle_unknown='ignore'), "
+        "[0, 1, 2]), remainder=StandardScaler())",
         id="non-numeric-X",
+    ),
+    pytest.param(
+        lambda: clf().fit(_frame_with_text(), Y_CLS),
+        ValueError,
+        "Columns 'color', 'size' of X hold text or categories, but the network "
+        "needs numbers. Encode them first, for example one-hot with "
+        "make_column_transformer((OneHotEncoder(handle_unknown='ignore'), "
+        "['color', 'size']), remainder=StandardScaler()) in a pipeline before "
+        "the network.",
+        id="dataframe-text-columns",
+    ),
+    pytest.param(
+        lambda: reg().fit(X, Y_REG, X_val=_frame_with_text(), y_val=Y_REG),
+        ValueError,
+        "Columns 'color', 'size' of X_val hold text or categories",
+        id="dataframe-text-columns-X_val",
+    ),
+    pytest.param(
+        lambda: reg().fit(X, Y_REG).predict(_frame_with_text()),
+        ValueError,
+        "Columns 'color', 'size' of X hold text or categories",
+        id="dataframe-text-columns-predict",
+    ),
+    pytest.param(
+        lambda: clf().fit(X, Y_CLS).predict_proba(_frame_with_text()),
+        ValueError,
+        "Columns 'color', 'size' of X hold text or categories",
+        id="dataframe-text-columns-predict-proba",
     ),
     pytest.param(
         lambda: reg().fit(np.array([[None] * 3] * 40), Y_REG),
@@ -156,10 +202,48 @@ BAD_INPUTS = [
         id="continuous-y-classifier",
     ),
     pytest.param(
-        lambda: clf().fit(X, np.zeros(40)),
+        lambda: clf().fit(X, np.zeros(40, dtype=np.int64)),
         ValueError,
-        "only one class",
+        "MLPClassifier needs samples of at least 2 classes in the data, but the "
+        "data contains only one class: 0. Check how y was built (a filter or a "
+        "split that kept a single class).",
         id="single-class",
+    ),
+    pytest.param(
+        lambda: clf().fit(X, np.array(["malignant"] * 40)),
+        ValueError,
+        "the data contains only one class: 'malignant'. Check",
+        id="single-class-string",
+    ),
+    # a scorer of the other task, refused before training
+    pytest.param(
+        lambda: clf(scoring="r2", early_stopping=True).fit(X, Y_CLS),
+        InvalidParameterError,
+        "The 'scoring' parameter of MLPClassifier must be a classification "
+        "scorer or 'loss'. Got 'r2' instead, a metric for the other task. Use "
+        "for example 'accuracy', 'balanced_accuracy', 'neg_log_loss', or 'loss' "
+        "(the validation loss).",
+        id="regression-scorer-on-classifier",
+    ),
+    pytest.param(
+        lambda: reg(scoring="accuracy").fit(X, Y_REG),
+        InvalidParameterError,
+        "The 'scoring' parameter of MLPRegressor must be a regression scorer or "
+        "'loss'. Got 'accuracy' instead, a metric for the other task. Use for "
+        "example 'r2', 'neg_mean_squared_error', or 'loss'",
+        id="classification-scorer-on-regressor",
+    ),
+    pytest.param(
+        lambda: reg(scoring="roc_auc", early_stopping=True).fit(X, Y_REG),
+        InvalidParameterError,
+        "Got 'roc_auc' instead, a metric for the other task",
+        id="ranking-scorer-on-regressor",
+    ),
+    pytest.param(
+        lambda: reg(scoring="neg_log_loss", early_stopping=True).fit(X, Y_REG),
+        InvalidParameterError,
+        "Got 'neg_log_loss' instead, a metric for the other task",
+        id="log-loss-scorer-on-regressor",
     ),
     pytest.param(
         lambda: clf().partial_fit(X, np.zeros(40), classes=[0]),
@@ -451,6 +535,53 @@ def test_bad_input_raises_clear_error(call, error, fragment):
         call()
 
 
+def test_refused_scorer_trains_nothing():
+    """Refused before training: the model fitted earlier is left as it was."""
+    model = clf().fit(X, Y_CLS)
+    coefs = [c.copy() for c in model.coefs_]
+    with pytest.raises(InvalidParameterError, match="'scoring' parameter"):
+        model.set_params(scoring="neg_mean_absolute_error").fit(X, 1 - Y_CLS)
+    for before, after in zip(coefs, model.coefs_, strict=True):
+        np.testing.assert_array_equal(before, after)
+
+
+@pytest.mark.parametrize(
+    ("Estimator", "scoring", "y"),
+    [
+        (MLPClassifier, "accuracy", Y_CLS),
+        (MLPClassifier, "roc_auc", Y_CLS),
+        (MLPClassifier, "neg_log_loss", Y_CLS),
+        (MLPRegressor, "r2", Y_REG),
+        (MLPRegressor, "neg_mean_absolute_error", Y_REG),
+    ],
+)
+def test_scorers_of_the_task_are_accepted(Estimator, scoring, y):
+    model = Estimator(**FAST, scoring=scoring, early_stopping=True).fit(X, y)
+    assert len(model.validation_scores_) == model.n_iter_
+
+
+def test_early_stopping_turned_off_gives_no_contradictory_advice():
+    """5 rows cannot be split: the fit warns that early stopping is off, and
+    the blown-up warning that follows must not advise turning it on."""
+    X5, y5 = X[:5], 1000 * Y_REG[:5]
+    model = reg(learning_rate_init=1e4, max_iter=20, early_stopping=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X5, y5)
+    messages = [str(w.message) for w in caught]
+    assert any("early_stopping is turned off for this fit" in m for m in messages)
+    blown_up = [m for m in messages if "training did not settle" in m]
+    assert len(blown_up) == 1
+    assert "use early_stopping=True" not in blown_up[0]
+    assert "pass X_val and y_val to fit" in blown_up[0]
+    # without early stopping asked for, the advice is to turn it on
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.set_params(early_stopping=False).fit(X5, y5)
+    blown_up = [str(w.message) for w in caught if "did not settle" in str(w.message)]
+    assert len(blown_up) == 1 and "use early_stopping=True" in blown_up[0]
+
+
 def test_lbfgs_says_it_ignores_a_validation_set():
     X_val = _with(X, (0, 0), np.nan)
     with pytest.warns(UserWarning, match="X_val and y_val are ignored"):
@@ -477,7 +608,7 @@ BAD_PARAMS = [
     (MLPRegressor, "l1_ratio", 1.5, "a float in the range [0.0, 1.0]"),
     (MLPClassifier, "batch_size", 0, "an int in the range [1, inf)"),
     (MLPClassifier, "batch_size", "big", "a str among {'auto'}"),
-    (MLPClassifier, "learning_rate", "cosine", "a str among"),
+    (MLPClassifier, "learning_rate", "cosine_restarts", "a str among"),
     (MLPClassifier, "learning_rate_init", 0.0, "a float in the range (0.0, inf)"),
     (MLPRegressor, "learning_rate_init", -0.1, "a float in the range (0.0, inf)"),
     (MLPClassifier, "power_t", -0.5, "a float in the range [0.0, inf)"),
@@ -508,6 +639,8 @@ BAD_PARAMS = [
     (MLPClassifier, "input_dropout", [0.1], _RATE),
     (MLPClassifier, "dropconnect", 1.0, _RATE),
     (MLPRegressor, "dropconnect", -0.2, _RATE),
+    (MLPClassifier, "dropconnect_mask", "example", "a str among"),
+    (MLPRegressor, "dropconnect_mask", None, "a str among"),
     (MLPClassifier, "batch_norm", "yes", _BOOL),
     (MLPClassifier, "batch_norm_momentum", 0.0, "a float in the range (0.0, 1.0]"),
     (MLPRegressor, "batch_norm_momentum", 1.5, "a float in the range (0.0, 1.0]"),
@@ -521,6 +654,15 @@ BAD_PARAMS = [
     (MLPClassifier, "label_smoothing", 1.0, "a float in the range [0.0, 1.0)"),
     (MLPClassifier, "blas_threads", 0, "an int in the range [1, inf)"),
     (MLPRegressor, "blas_threads", "all", "a str among {'auto'}"),
+    (MLPClassifier, "numeric_embedding", "periodic", "None or a str among {'pbld'}"),
+    (MLPRegressor, "n_frequencies", 0, "an int in the range [1, inf)"),
+    (MLPClassifier, "frequency_init_scale", 0.0, "a float in the range (0.0, inf)"),
+    (MLPClassifier, "warmup_fraction", 1.0, "a float in the range [0.0, 1.0)"),
+    (MLPRegressor, "warmup_fraction", -0.1, "a float in the range [0.0, 1.0)"),
+    (MLPClassifier, "weight_decay", -0.01, "a float in the range [0.0, inf)"),
+    (MLPRegressor, "weight_decay", "strong", "a float in the range [0.0, inf)"),
+    (MLPClassifier, "max_grad_norm", 0.0, "None or a float in the range (0.0, inf)"),
+    (MLPRegressor, "max_grad_norm", -1.0, "None or a float in the range (0.0, inf)"),
 ]
 
 # per-layer sequences, with hidden_layer_sizes=(4, 3): two hidden layers, three

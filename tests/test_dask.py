@@ -26,6 +26,7 @@ from skreg import MLPClassifier
 distributed = pytest.importorskip("distributed")
 
 pytestmark = [
+    pytest.mark.slow,  # a local dask cluster per test
     pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
     # dask's own housekeeping (ports, event loops, closed sockets)
     pytest.mark.filterwarnings("ignore::ResourceWarning"),

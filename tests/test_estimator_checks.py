@@ -38,6 +38,16 @@ FLOAT32 = (
     "test_float32_sample_weight_equivalence runs its protocol at a tolerance "
     "float32 can meet, and the same configurations in float64 pass the check."
 )
+LBFGS_EMBEDDING = (
+    "with the embedding, the check's 15 rows feed 120 inputs (30 features x 4): "
+    "L-BFGS-B's paths on the weighted and the repeated rows, which differ by "
+    "summation-order rounding alone, part after ~100 iterations and converge "
+    "to different minima of a flat objective (loss 2.74e-4 against 2.74e-4, "
+    "predictions 1e-2 apart), while without the embedding both stop at the "
+    "same iteration within 1e-10. Whether they part depends on the rounding, "
+    "hence on the machine: skipped, not expected to fail. The adam "
+    "configuration with the embedding passes the check."
+)
 POISSON_MULTIOUTPUT = (
     "check_regressor_multioutput fits make_regression targets, which are "
     "negative in part, without applying the positive_only tag that the other "
@@ -56,11 +66,18 @@ COMMON = [
     {"batch_norm": True, "solver": "lbfgs"},
     # one DropConnect mask per mini-batch, not per row: on the checks' small
     # data the batch is the whole set, so weights still equal repeated rows.
-    # Its noisy training loss can meet the default tol-based stop (10 epochs
-    # without improvement) before check_regressors_train's R^2 > 0.5: give it 30.
-    {"dropconnect": 0.2, "n_iter_no_change": 30},
+    # Every other parameter at its default: patience counts on the mean
+    # network's training loss, which the masks' noise cannot stop.
+    {"dropconnect": 0.3},
+    {"dropconnect": 0.5},
     {"activation": "gelu"},
     {"activation": "selu", "solver": "lbfgs"},
+    {"numeric_embedding": "pbld"},
+    {"numeric_embedding": "pbld", "solver": "lbfgs", "n_frequencies": 4},
+    # the modern recipe's optimizer options, each on a non-default solver path
+    {"learning_rate": "cosine", "warmup_fraction": 0.1, "weight_decay": 0.01},
+    {"solver": "sgd", "learning_rate": "one_cycle", "max_grad_norm": 1.0},
+    {"learning_rate": "coslog4", "max_grad_norm": 5.0},
 ]
 # loss='poisson' tags its targets positive_only, so the checks shift y above
 # zero. Adam at the default step needs more than 200 epochs to move the output
@@ -70,10 +87,21 @@ POISSON = [
     {"loss": "poisson", "learning_rate_init": 0.003},
     {"loss": "poisson", "solver": "lbfgs"},
 ]
+# each stochastic regularizer alone at ordinary rates, everything else default
 STOCHASTIC = {
-    "dropout": ({"dropout": 0.2}, RANDOM_PER_ROW.format("dropout")),
-    "input_dropout": ({"input_dropout": 0.1}, RANDOM_PER_ROW.format("input dropout")),
-    "input_noise": ({"input_noise": 0.1}, RANDOM_PER_ROW.format("input noise")),
+    **{
+        f"{name}={rate}": ({name: rate}, RANDOM_PER_ROW.format(text))
+        for name, rates, text in (
+            ("dropout", (0.3, 0.5), "dropout"),
+            ("input_dropout", (0.2, 0.3), "input dropout"),
+            ("input_noise", (0.3, 0.5), "input noise"),
+        )
+        for rate in rates
+    },
+    "dropconnect_mask": (
+        {"dropconnect": 0.5, "dropconnect_mask": "sample"},
+        RANDOM_PER_ROW.format("DropConnect with one mask per example"),
+    ),
     "early_stopping": ({"early_stopping": True}, RANDOM_SPLIT),
     "everything": (
         {
@@ -123,6 +151,7 @@ def _expected_failed_checks(estimator):
     return {}
 
 
+@pytest.mark.slow  # some 2,000 checks: the longest part of the suite
 @parametrize_with_checks(
     list(_instances()), expected_failed_checks=_expected_failed_checks
 )
@@ -130,6 +159,12 @@ def _expected_failed_checks(estimator):
 def test_sklearn_compatible_estimator(estimator, check, request):
     if estimator.dtype == "float32" and _check_name(check) in SAMPLE_WEIGHT_CHECKS:
         pytest.skip(FLOAT32)
+    if (
+        estimator.solver == "lbfgs"
+        and estimator.numeric_embedding is not None
+        and _check_name(check) in SAMPLE_WEIGHT_CHECKS
+    ):
+        pytest.skip(LBFGS_EMBEDDING)
     check(estimator)
 
 

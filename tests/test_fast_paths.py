@@ -310,6 +310,7 @@ print(json.dumps(result))
 """
 
 
+@pytest.mark.slow
 def test_fits_restore_the_blas_and_hand_it_back_to_other_threads():
     """threadpoolctl lets one thread at a time set a process-wide BLAS pool:
     after a fit (main thread, partial_fit, or worker threads, which leave it

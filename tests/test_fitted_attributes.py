@@ -188,31 +188,43 @@ def test_a_callable_scorer_sees_what_the_estimator_offers():
 
 
 @pytest.mark.parametrize(
-    ("Estimator", "scoring"), [(MLPRegressor, "accuracy"), (MLPClassifier, "roc_auc")]
+    ("Estimator", "scoring", "message"),
+    [
+        # a metric of the other task: refused before training
+        (MLPRegressor, "accuracy", "must be a regression scorer or 'loss'"),
+        # a metric of the task that these targets break (3 classes)
+        (MLPClassifier, "roc_auc", "scoring='roc_auc' failed on the"),
+    ],
 )
-def test_a_scoring_unfit_for_the_targets_is_named(Estimator, scoring):
+def test_a_scoring_unfit_for_the_targets_is_named(Estimator, scoring, message):
     X, y = _classification(n_classes=3) if Estimator is MLPClassifier else _regression()
     est = Estimator(hidden_layer_sizes=(4,), early_stopping=True, scoring=scoring)
-    with pytest.raises(ValueError, match=f"scoring='{scoring}' failed on the") as info:
+    with pytest.raises(ValueError, match=message) as info:
         est.fit(X, y)
-    assert "scoring='loss'" in str(info.value)
+    assert "'loss'" in str(info.value)
     assert not hasattr(est, "n_iter_")  # the failed fit left nothing behind
 
 
 def test_a_scorer_is_only_asked_about_trained_epochs():
     # mean squared log error refuses predictions <= -1, which these initial
-    # weights give; from the first epoch on they are in range
+    # weights give on the validation set; from the first epoch on they are
+    # in range
     X, y = load_diabetes(return_X_y=True)
     X = (X - X.mean(axis=0)) / X.std(axis=0)
+    params = dict(hidden_layer_sizes=(50,), random_state=1)
+    # the precondition: the initial weights (a vanishing step leaves them)
+    initial = _fit_quietly(
+        MLPRegressor(**params, learning_rate_init=1e-12, max_iter=1), X, y
+    )
+    assert initial.predict(X).min() <= -1
     est = MLPRegressor(
-        hidden_layer_sizes=(50,),
+        **params,
         early_stopping=True,
         scoring="neg_mean_squared_log_error",
         learning_rate_init=0.01,
         max_iter=5,
-        random_state=1,
     )
-    _fit_quietly(est, X, y)
+    _fit_quietly(est, X, y, X_val=X, y_val=y)
     assert len(est.validation_scores_) == est.n_iter_ == 5
 
 
@@ -437,5 +449,36 @@ def test_a_scoring_the_regressor_cannot_use_is_named():
     est = MLPRegressor(
         hidden_layer_sizes=(4,), early_stopping=True, scoring="neg_log_loss"
     )
-    with pytest.raises(ValueError, match="scoring='neg_log_loss' failed on the"):
+    # a classification metric: refused before training, with what to use
+    with pytest.raises(ValueError, match="Got 'neg_log_loss' instead, a metric for"):
         est.fit(X, y)
+    assert not hasattr(est, "n_iter_")
+
+
+# --------------------------------------------------------------------------
+# prediction dtype
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_predictions_come_in_the_float_dtype_of_X(Estimator):
+    """float32 in, float32 out (as scikit-learn's MLP); computed in float64
+    all the same, so a float32 prediction is the float64 one rounded once."""
+    X, y = _classification() if Estimator is MLPClassifier else _regression()
+    est = Estimator(hidden_layer_sizes=(8,), dropout=0.2, max_iter=5, random_state=0)
+    est.fit(X, y)
+    X32 = X.astype(np.float32)
+    methods = ["predict_proba", "predict_log_proba"]
+    if Estimator is MLPRegressor:
+        methods = ["predict"]
+    for method in methods:
+        out32 = getattr(est, method)(X32)
+        out64 = getattr(est, method)(X32.astype(np.float64))
+        assert out32.dtype == np.float32, method
+        assert out64.dtype == np.float64, method
+        assert_array_equal(out32, out64.astype(np.float32))
+    assert getattr(est, methods[0])(np.round(X).astype(int)).dtype == np.float64
+    samples = est.sample_predictions(X32, n_samples=2, random_state=0)
+    assert samples.dtype == np.float32
+    if Estimator is MLPRegressor:
+        mean, std = est.predict(X32, return_std=True)
+        assert mean.dtype == std.dtype == np.float32

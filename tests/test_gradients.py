@@ -24,6 +24,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
 
 from skreg import MLPClassifier, MLPRegressor
+from skreg._embeddings import PeriodicEmbedding
 from skreg._layers import (
     Activation,
     BatchNorm,
@@ -210,6 +211,51 @@ def test_dense_dropconnect_gradients_with_fixed_mask(ctx_kwargs):
     assert np.all(layer.grads["coef"][mask] != 0.0)
 
 
+@pytest.mark.parametrize("input_format", ["dense", "csr"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_dense_per_sample_dropconnect_gradients_with_fixed_masks(bias, input_format):
+    """Wan et al.'s DropConnect: every row through its own masked weights."""
+    rng = np.random.default_rng(5)
+    layer = Dense(5, 4, bias=bias, dropconnect=0.4, dropconnect_mask="sample")
+    bind(layer, rng)
+    X = rng.normal(size=(7, 5))
+    X[3] = X[0]  # the same row twice gets two masks
+    if input_format == "csr":
+        X = scipy.sparse.csr_matrix(X * (rng.random(X.shape) < 0.7))
+    make_ctx = fixed_ctx(training=True)
+    Y, _ = layer.forward(X.copy(), make_ctx(), True)
+    assert not np.allclose(Y[3], Y[0])
+    checked = check_layer_gradients(
+        layer, X, make_ctx, rng, check_input=input_format == "dense"
+    )
+    assert checked == (["coef", "intercept"] if bias else ["coef"])
+
+
+def test_per_sample_dropconnect_row_equals_its_own_masked_product():
+    """Each row's output is that row times W * (its mask) / (1 - rate), with
+    the masks read off unit rows (one per input), independently of the
+    layer's batched products; the rows' masks differ, and the per-batch form
+    gives the same rows one mask."""
+    rng = np.random.default_rng(6)
+    rate, n_in, n_out = 0.5, 4, 3
+    outputs = {}
+    for form in ("sample", "batch"):
+        layer = Dense(n_in, n_out, bias=False, dropconnect=rate, dropconnect_mask=form)
+        bind(layer, rng)
+        layer.params["coef"][...] = rng.uniform(0.5, 1.5, (n_in, n_out))
+        X = np.tile(np.eye(n_in), (3, 1))  # 3 copies of the unit rows
+        Y, _ = layer.forward(X, fixed_ctx()(), False)
+        # row k * n_in + i is W[i] * (mask of that row)[i] / (1 - rate)
+        masks = (Y != 0).reshape(3, n_in, n_out)
+        expected = layer.params["coef"] / (1 - rate) * masks
+        assert_allclose(Y.reshape(3, n_in, n_out), expected, rtol=1e-15)
+        outputs[form] = masks
+    assert not np.array_equal(outputs["sample"][0], outputs["sample"][1])
+    sample_means = outputs["sample"].mean()
+    assert 0.2 < sample_means < 0.8
+    assert np.array_equal(outputs["batch"][0], outputs["batch"][1])
+
+
 def _inputs_away_from_zero(rng, shape, low=0.1):
     return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(low, 2.0, shape)
 
@@ -224,6 +270,51 @@ def test_activation_gradients(name):
     bind(layer, rng)
     X = _inputs_away_from_zero(rng, (6, 4))  # relu's kink at 0 stays > eps away
     assert check_layer_gradients(layer, X, fixed_ctx(training=False), rng) == []
+
+
+@pytest.mark.parametrize("scale", [0.1, 1.0])
+def test_periodic_embedding_gradients(scale):
+    rng = np.random.default_rng(4)
+    layer = PeriodicEmbedding(3, n_frequencies=5, frequency_init_scale=scale)
+    network = Network([layer], dtype=np.float64)
+    network.initialize(rng)
+    X = rng.normal(size=(6, 3))
+    checked = check_layer_gradients(layer, X, fixed_ctx(training=False), rng)
+    assert checked == ["coef", "frequencies", "phases", "intercept"]
+
+
+def test_network_with_periodic_embedding_gradient():
+    """The embedding as the first trainable layer of a whole network (after
+    input noise and dropout, before batch norm), with the penalty on its maps."""
+    rng = np.random.default_rng(5)
+    layers = build_layers(
+        [3, 4, 2],
+        activation="mish",
+        batch_norm=[True],
+        input_noise=0.1,
+        input_dropout=0.2,
+        numeric_embedding={"n_frequencies": 3, "frequency_init_scale": 0.5},
+    )
+    network = Network(layers, dtype=np.float64)
+    network.initialize(rng)
+    loss, penalty = LOSSES["squared_error"](), ElasticNet(0.05, 0.0)
+    n = network.n_penalized
+    X, Y = rng.normal(size=(8, 3)), rng.normal(size=(8, 2))
+
+    def objective(params):
+        network.params[...] = params
+        Z, _ = network.forward(X.copy(), fixed_ctx()())
+        return loss.value(Z, Y) + penalty.smooth_gradient_value(params[:n])
+
+    params = network.params.copy()
+    network.grads[...] = np.nan  # every entry must be written by backward
+    Z, backward = network.forward(X.copy(), fixed_ctx()())
+    backward(loss.value_and_gradient(Z, Y)[1])
+    penalty.add_smooth_gradient(network.params[:n], network.grads[:n])
+    analytic = network.grads.copy()
+    numeric = numerical_gradient(objective, params)
+    network.params[...] = params
+    assert_allclose(analytic, numeric, rtol=RTOL, atol=ATOL)
 
 
 @pytest.mark.parametrize(
@@ -515,24 +606,31 @@ def test_elastic_net_prox_without_l1_is_identity():
 # whole network
 
 
-def _network_case(loss_name, activation, training, rng):
-    layer_units = [4, 5, 3, 2]
-    kwargs = dict(activation=activation, batch_norm=[True, False])
+def _network_case(loss_name, activation, training, rng, deep=False):
+    """Two hidden layers (the first batch-normalized), or four with ``deep``
+    (the first and third normalized, per-example DropConnect masks)."""
+    layer_units = [4, 5, 4, 3, 3, 2] if deep else [4, 5, 3, 2]
+    n_hidden = len(layer_units) - 2
+    kwargs = dict(
+        activation=activation,
+        batch_norm=[i % 2 == 0 for i in range(n_hidden)] if deep else [True, False],
+    )
     if training:
         kwargs.update(
-            dropout=[0.3, 0.2],
-            dropconnect=[0.2, 0.0, 0.3],
+            dropout=[0.3, 0.2, 0.1, 0.2][:n_hidden],
+            dropconnect=[0.2, 0.0, 0.3, 0.1, 0.2][: n_hidden + 1],
+            dropconnect_mask="sample" if deep else "batch",
             input_dropout=0.2,
             input_noise=0.1,
         )
     layers = build_layers(layer_units, **kwargs)
     network = Network(layers, dtype=np.float64)
     network.initialize(rng)
-    bn = network.batch_norm_layers[0]
-    bn.params["gamma"][...] = rng.uniform(0.5, 2.0, bn.n_units)
-    bn.params["beta"][...] = rng.normal(size=bn.n_units)
-    bn.state["running_mean"][...] = rng.normal(size=bn.n_units)
-    bn.state["running_var"][...] = rng.uniform(0.5, 2.0, bn.n_units)
+    for bn in network.batch_norm_layers:
+        bn.params["gamma"][...] = rng.uniform(0.5, 2.0, bn.n_units)
+        bn.params["beta"][...] = rng.normal(size=bn.n_units)
+        bn.state["running_mean"][...] = rng.normal(size=bn.n_units)
+        bn.state["running_var"][...] = rng.uniform(0.5, 2.0, bn.n_units)
     n = 10
     X = rng.normal(size=(n, 4))
     Y = _targets(loss_name, rng, n, 2)
@@ -540,12 +638,13 @@ def _network_case(loss_name, activation, training, rng):
     return network, X, Y, w
 
 
+@pytest.mark.parametrize("deep", [False, True], ids=["2-hidden", "4-hidden"])
 @pytest.mark.parametrize("training", [True, False], ids=["training", "predict"])
-@pytest.mark.parametrize("activation", ["tanh", "logistic"])
+@pytest.mark.parametrize("activation", ["tanh", "logistic", "relu"])
 @pytest.mark.parametrize("loss_name", sorted(LOSSES))
-def test_network_gradient(loss_name, activation, training):
+def test_network_gradient(loss_name, activation, training, deep):
     rng = np.random.default_rng(17)
-    network, X, Y, w = _network_case(loss_name, activation, training, rng)
+    network, X, Y, w = _network_case(loss_name, activation, training, rng, deep)
     assert network.stochastic == training
     loss = LOSSES[loss_name]()
     penalty = ElasticNet(0.05, 0.3)

@@ -24,7 +24,11 @@ OPTIMIZERS = {
     "sgd": lambda n, dt: SGD(n, dt, learning_rate=0.1, momentum=0.0),
     "momentum": lambda n, dt: SGD(n, dt, learning_rate=0.1, nesterov=False),
     "nesterov": lambda n, dt: SGD(n, dt, learning_rate=0.1, nesterov=True),
+    "adamw": lambda n, dt: Adam(n, dt, learning_rate=1e-2, weight_decay=0.3),
+    "sgdw": lambda n, dt: SGD(n, dt, learning_rate=0.1, weight_decay=0.3),
 }
+# a schedule's factor per step, a step at a factor of 0 among them
+RATE_FACTORS = [0.3, 1.0, 0.0, 0.05, 0.71]
 PENALTIES = {
     "none": None,
     "l2": ElasticNet(0.1, 0.0),
@@ -33,11 +37,13 @@ PENALTIES = {
 }
 
 
-def _run(name, penalty, dtype, n_steps=5, n=5000, n_penalized=3000):
+def _run(name, penalty, dtype, n_steps=5, n=5000, n_penalized=3000, scheduled=False):
     rng = np.random.default_rng(0)
     params = rng.standard_normal(n).astype(dtype)
     optimizer = OPTIMIZERS[name](n, dtype)
-    for _ in range(n_steps):
+    for step in range(n_steps):
+        if scheduled:
+            optimizer.rate_factor = RATE_FACTORS[step % len(RATE_FACTORS)]
         grads = rng.standard_normal(n).astype(dtype)
         grads[::7] = 0.0  # signed zeros and plateaus on the way
         optimizer.step(params, grads, penalty, n_penalized)
@@ -51,10 +57,13 @@ def test_kernels_are_compiled():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("penalty", PENALTIES)
 @pytest.mark.parametrize("name", OPTIMIZERS)
-def test_compiled_step_matches_numpy_bit_for_bit(name, penalty, dtype, monkeypatch):
-    compiled = _run(name, PENALTIES[penalty], dtype)
+@pytest.mark.parametrize("scheduled", [False, True], ids=["constant", "scheduled"])
+def test_compiled_step_matches_numpy_bit_for_bit(
+    name, penalty, dtype, scheduled, monkeypatch
+):
+    compiled = _run(name, PENALTIES[penalty], dtype, scheduled=scheduled)
     _without_kernels(monkeypatch)
-    reference = _run(name, PENALTIES[penalty], dtype)
+    reference = _run(name, PENALTIES[penalty], dtype, scheduled=scheduled)
     assert compiled.dtype == reference.dtype == dtype
     np.testing.assert_array_equal(compiled, reference, strict=True)
     # the sign of zeros too (the L1 step makes exact zeros)
@@ -74,6 +83,30 @@ def test_compiled_step_matches_numpy_bit_for_bit(name, penalty, dtype, monkeypat
         (MLPRegressor, {"batch_norm": True, "dropout": 0.1, "dtype": "float32"}),
         (MLPRegressor, {"input_noise": 0.1, "dropout": 0.3, "dtype": "float32"}),
         (MLPClassifier, {"batch_norm": True, "l1_ratio": 1.0, "alpha": 1e-3}),
+        (
+            MLPClassifier,
+            {"learning_rate": "cosine", "weight_decay": 0.1, "dtype": "float32"},
+        ),
+        (
+            MLPRegressor,
+            {"solver": "sgd", "learning_rate": "one_cycle", "max_grad_norm": 0.5},
+        ),
+        (
+            MLPClassifier,
+            {
+                "learning_rate": "coslog4",
+                "warmup_fraction": 0.2,
+                "max_grad_norm": 1.0,
+                "weight_decay": 0.05,
+                "alpha": 1e-3,
+                "l1_ratio": 0.5,
+                "dtype": "float32",
+            },
+        ),
+        (
+            MLPRegressor,
+            {"solver": "sgd", "learning_rate": "invscaling", "warmup_fraction": 0.3},
+        ),
     ],
 )
 def test_fit_is_identical_with_and_without_kernels(Estimator, params, monkeypatch):

@@ -191,3 +191,15 @@ def test_reproducible_and_picklable():
     restored = pickle.loads(pickle.dumps(a))
     assert restored.label_smoothing == 0.1
     assert_array_equal(restored.predict_proba(X), a.predict_proba(X))
+
+
+def test_partial_fit_uses_the_smoothed_loss():
+    X, y = _separable(3)
+    settings = dict(hidden_layer_sizes=(8,), random_state=0)
+    smoothed = MLPClassifier(label_smoothing=0.3, **settings)
+    plain = MLPClassifier(**settings)
+    smoothed.partial_fit(X, y, classes=[0, 1, 2])
+    plain.partial_fit(X, y, classes=[0, 1, 2])
+    # same initial weights and batches: only the targets differ
+    assert smoothed.loss_ != plain.loss_
+    assert not np.array_equal(smoothed.coefs_[0], plain.coefs_[0])

@@ -166,6 +166,7 @@ def test_unrequested_metadata_is_refused(data):
             pipe.fit(X_train, y_train, sample_weight=weights)
 
 
+@pytest.mark.slow
 def test_search_routes_sample_weight_and_validation_set(data):
     X_train, y_train, weights, X_val, y_val, X_test, y_test = data
     grid = {"mlp__alpha": [1e-4, 1e-1]}

@@ -48,6 +48,7 @@ def _classifier(**params):
     return make_pipeline(StandardScaler(), MLPClassifier(**params))
 
 
+@pytest.mark.slow
 def test_cross_validate_several_scorers_classifier(breast_cancer):
     X, y = breast_cancer
     scoring = ["accuracy", "balanced_accuracy", "roc_auc", "neg_log_loss"]
@@ -156,6 +157,7 @@ def test_validation_curve_alpha(breast_cancer):
     assert test_mean[0] > -0.5 * entropy
 
 
+@pytest.mark.slow
 def test_validation_curve_dropout(breast_cancer):
     X, y = breast_cancer
     rates = [0.0, 0.3, 0.6, 0.9]
@@ -183,6 +185,7 @@ def test_validation_curve_dropout(breast_cancer):
     assert test_mean[-1] > 0.5 * (prior * np.log(prior)).sum()
 
 
+@pytest.mark.slow
 def test_validation_curve_max_iter(breast_cancer):
     X, y = breast_cancer
     epochs = [1, 3, 10, 40]

@@ -123,13 +123,31 @@ def _data_gradient(reg, X, y):
     return network.params[:n].copy(), network.grads[:n].copy()
 
 
+# Per solver: its parameters and the tolerances it meets at the end of the
+# 3,000 full-batch epochs, each about 10x (SGD: 50x or more) above what was
+# measured in float64 (relative stationarity residual with l1_ratio=0; the
+# deviation of the support's pull from l1 otherwise): SGD converges to the
+# fixed point (2e-7-2e-5, 6e-5), while Adam's iterates jitter around it (0.09;
+# a median within 0.018). A wrongly scaled L2 or L1 term (20 % off) misses
+# every SGD tolerance by far.
 SOLVERS = {
-    "sgd": dict(solver="sgd", momentum=0.0, learning_rate_init=0.05),
-    "sgd-momentum": dict(solver="sgd", momentum=0.9, learning_rate_init=0.005),
-    "sgd-classical-momentum": dict(
-        solver="sgd", momentum=0.9, nesterovs_momentum=False, learning_rate_init=0.005
+    "sgd": (dict(solver="sgd", momentum=0.0, learning_rate_init=0.5), 1e-3, 1e-3),
+    "sgd-momentum": (
+        dict(solver="sgd", momentum=0.9, learning_rate_init=0.05),
+        1e-4,
+        1e-3,
     ),
-    "adam": dict(solver="adam", learning_rate_init=1e-3),
+    "sgd-classical-momentum": (
+        dict(
+            solver="sgd",
+            momentum=0.9,
+            nesterovs_momentum=False,
+            learning_rate_init=0.05,
+        ),
+        1e-4,
+        1e-3,
+    ),
+    "adam": (dict(solver="adam", learning_rate_init=1e-3), 0.2, 0.02),
 }
 
 
@@ -139,7 +157,8 @@ def _optimality_cases():
             yield pytest.param(name, l1_ratio, id=f"{name}-l1_ratio={l1_ratio}")
 
 
-@pytest.mark.parametrize("solver, l1_ratio", _optimality_cases())
+@pytest.mark.slow
+@pytest.mark.parametrize("solver, l1_ratio", list(_optimality_cases()))
 def test_fit_satisfies_the_optimality_conditions_of_the_objective(solver, l1_ratio):
     # Full batch, no shuffling: the (proximal) iteration converges to a point
     # where the subgradient optimality conditions of the documented objective
@@ -157,6 +176,7 @@ def test_fit_satisfies_the_optimality_conditions_of_the_objective(solver, l1_rat
     y = (y - y.mean()) / y.std()
     alpha = 0.05
     l1, l2 = alpha * l1_ratio, alpha * (1 - l1_ratio)
+    params, stationarity_tol, pull_rtol = SOLVERS[solver]
     reg = MLPRegressor(
         hidden_layer_sizes=(5,),
         activation="tanh",
@@ -168,22 +188,24 @@ def test_fit_satisfies_the_optimality_conditions_of_the_objective(solver, l1_rat
         tol=0.0,
         n_iter_no_change=10**6,
         random_state=0,
-        **SOLVERS[solver],
+        **params,
     ).fit(X, y)
     w, g = _data_gradient(reg, X, y)
     support = w != 0
     if l1_ratio == 0:
         assert np.all(support)
         # stationarity of the smooth objective, relative to the penalty's pull
-        # (Adam's iterates jitter around the fixed point: measured 0.09 for
-        # adam, 1e-7 for sgd; a wrongly scaled L2 term gives about 1)
-        assert np.linalg.norm(g + l2 * w) < 0.2 * np.linalg.norm(l2 * w)
+        residual = np.linalg.norm(g + l2 * w) / np.linalg.norm(l2 * w)
+        assert residual < stationarity_tol
         return
     assert 0 < support.sum() < support.size  # some zeros, some not
-    # on the support the data gradient balances the penalty's (median over
-    # weights: Adam's iterates jitter slightly around the fixed point)
-    pull = -(g[support] + l2 * w[support]) * np.sign(w[support])
-    assert_allclose(np.median(pull / l1), 1.0, rtol=0.02)
+    # on the support the data gradient balances the penalty's: every weight
+    # for SGD, the median for Adam (whose iterates jitter around the point)
+    pull = -(g[support] + l2 * w[support]) * np.sign(w[support]) / l1
+    if solver.startswith("sgd"):
+        assert_allclose(pull, 1.0, rtol=pull_rtol)
+    else:
+        assert_allclose(np.median(pull), 1.0, rtol=pull_rtol)
     # off the support the data gradient is too weak to leave zero
     assert np.all(np.abs(g[~support]) <= l1 * (1 + 1e-6))
 
@@ -322,6 +344,7 @@ def test_lbfgs_refuses_l1(Estimator, l1_ratio):
     Estimator(solver="lbfgs", alpha=0.01, l1_ratio=0.0, max_iter=20).fit(X, y)
 
 
+@pytest.mark.slow
 def test_digits_accuracy_matches_scikit_learn():
     X, y = load_digits(return_X_y=True)
     ours, theirs = [], []

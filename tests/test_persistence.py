@@ -127,6 +127,20 @@ CONFIGS = [
         _binary,
     ),
     (
+        # the schedule's epoch count travels: the next partial_fit continues
+        # it (patience stops the fit at epoch 4 of the 60-epoch schedule)
+        "cosine-warmup-weight-decay-clipping",
+        MLPClassifier(
+            hidden_layer_sizes=(16,),
+            learning_rate="cosine",
+            warmup_fraction=0.2,
+            weight_decay=0.05,
+            max_grad_norm=0.5,
+            **{**_COMMON, "max_iter": 60, "tol": 1.0, "n_iter_no_change": 2},
+        ),
+        _binary,
+    ),
+    (
         "lbfgs",
         MLPClassifier(
             hidden_layer_sizes=(16,), solver="lbfgs", max_iter=30, random_state=0

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
-from sklearn.datasets import make_classification, make_regression
+from sklearn.datasets import make_blobs, make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import get_scorer, log_loss, make_scorer, mean_absolute_error
 from sklearn.model_selection import train_test_split
@@ -28,8 +28,9 @@ import skreg._base
 import skreg._training
 from skreg import MLPClassifier, MLPRegressor
 from skreg._base import BaseMLP
-from skreg._layers import BatchNorm, Context, Dense, Dropout
-from skreg._network import Network
+from skreg._layers import Activation, BatchNorm, Context, Dense, Dropout, GaussianNoise
+from skreg._network import Network, build_layers
+from skreg._training import History, LoopSettings, _end_of_epoch
 from skreg._penalties import apply_max_norm
 
 
@@ -141,25 +142,57 @@ def test_dropout_is_the_identity_at_predict_time():
     assert_array_equal(Y, X)
 
 
+_ACTIVATIONS = {
+    "relu": lambda Z: np.maximum(Z, 0),
+    "tanh": np.tanh,
+    "logistic": lambda Z: 1 / (1 + np.exp(-Z)),
+    "identity": lambda Z: Z,
+}
+
+
+def _plain_forward(est, X):
+    """The network's raw output, written out from the fitted arrays alone:
+    affine, batch norm with the running statistics, activation; no masks,
+    no noise (``eps=1e-5`` is batch norm's)."""
+    A = X
+    n_hidden = len(est.coefs_) - 1
+    for i, (W, b) in enumerate(zip(est.coefs_, est.intercepts_, strict=True)):
+        Z = A @ W + b
+        if i == n_hidden:
+            return Z
+        norm = est.batch_norm_params_[i]
+        if norm is not None:
+            Z = (Z - norm["running_mean"]) / np.sqrt(norm["running_var"] + 1e-5)
+            Z = Z * norm["gamma"] + norm["beta"]
+        A = _ACTIVATIONS[est.activation](Z)
+
+
 @pytest.mark.parametrize(
     "params",
     [
         dict(dropout=0.5),
+        dict(dropout=[0.5, 0.2], batch_norm=True),
         dict(input_dropout=0.3),
         dict(dropconnect=0.4),
+        dict(dropconnect=0.4, dropconnect_mask="sample"),
         dict(input_noise=0.5),
     ],
-    ids=["dropout", "input_dropout", "dropconnect", "input_noise"],
+    ids=str,
 )
-def test_stochastic_regularizers_are_off_at_predict_time(params):
-    # the fitted network predicts as if the regularizer were absent: same
-    # weights with the regularizer switched off give the same predictions
-    X, y = _regression()
-    est = MLPRegressor(hidden_layer_sizes=(10,), max_iter=20, random_state=0, **params)
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_stochastic_regularizers_are_off_at_predict_time(Estimator, params):
+    """A network trained with masks or noise predicts with the plain forward
+    pass of its fitted weights."""
+    X, y = _classification() if Estimator is MLPClassifier else _regression()
+    est = Estimator(hidden_layer_sizes=(10, 6), max_iter=20, random_state=0, **params)
     est.fit(X, y)
-    pred = est.predict(X)
-    off = {name: 0.0 for name in params}
-    assert_array_equal(est.set_params(**off).predict(X), pred)
+    Z = _plain_forward(est, X)
+    if Estimator is MLPClassifier:
+        expected = np.exp(Z - Z.max(axis=1, keepdims=True))
+        expected /= expected.sum(axis=1, keepdims=True)
+    else:
+        expected = Z.ravel()
+    assert_allclose(_output(est, X), expected, rtol=1e-10, atol=1e-12)
 
 
 # --------------------------------------------------------------------------
@@ -435,10 +468,8 @@ def test_input_noise_changes_training_but_not_prediction():
     clean = MLPRegressor(**params).fit(X, y)
     noisy = MLPRegressor(input_noise=0.5, **params).fit(X, y)
     assert not np.allclose(clean.coefs_[0], noisy.coefs_[0])
-    pred = noisy.predict(X)
-    assert_array_equal(noisy.predict(X), pred)
     # the noise layer is the identity at predict time
-    assert_array_equal(noisy.set_params(input_noise=0.0).predict(X), pred)
+    assert_allclose(noisy.predict(X), _plain_forward(noisy, X).ravel(), rtol=1e-10)
 
 
 STOCHASTIC = {
@@ -773,6 +804,7 @@ def test_regressor_return_std():
 # the overfitting experiment
 
 
+@pytest.mark.slow
 def test_regularizers_beat_an_overfitting_network():
     """A (256, 256) network memorizes 200 noisy samples (20% flipped labels).
 
@@ -824,3 +856,178 @@ def test_regularizers_beat_an_overfitting_network():
             name,
             accuracy,
         )
+
+
+# --------------------------------------------------------------------------
+# the default stop (tol, n_iter_no_change) and stochastic regularizers
+
+
+def _blobs():
+    """300 standardized points of 3 well-separated blobs (a linear model
+    separates them all)."""
+    X, y = make_blobs(n_samples=300, centers=3, random_state=7)
+    return StandardScaler().fit_transform(X), y
+
+
+ORDINARY_RATES = [
+    dict(dropout=0.3),
+    dict(dropout=0.5),
+    dict(dropconnect=0.3),
+    dict(dropconnect=0.5),
+    dict(dropconnect=0.5, dropconnect_mask="sample"),
+    dict(input_dropout=0.2),
+    dict(input_dropout=0.3),
+    dict(input_noise=0.3),
+    dict(input_noise=0.5),
+]
+
+
+@pytest.mark.parametrize("params", ORDINARY_RATES, ids=str)
+def test_each_stochastic_regularizer_alone_fits_separable_blobs(params):
+    """Every other parameter at its default: the noise of the masks must not
+    end training (one DropConnect mask per mini-batch used to stop after 16
+    epochs at 0.67 training accuracy)."""
+    X, y = _blobs()
+    assert MLPClassifier(random_state=0, **params).fit(X, y).score(X, y) >= 0.99
+
+
+def _stop_epoch(curve, tol, n_iter_no_change):
+    """The epoch at which scikit-learn's rule stops on ``curve``, or None."""
+    best, count = np.inf, 0
+    for epoch, value in enumerate(curve, start=1):
+        count = count + 1 if value > best - tol else 0
+        best = min(best, value)
+        if count > n_iter_no_change:
+            return epoch
+    return None
+
+
+def test_without_stochastic_regularizers_patience_counts_on_the_epoch_loss():
+    X, y = _blobs()
+    est = MLPClassifier(hidden_layer_sizes=(10,), max_iter=2000, random_state=0)
+    est.fit(X, y)
+    assert est.n_iter_ < 2000
+    assert _stop_epoch(est.loss_curve_, est.tol, est.n_iter_no_change) == est.n_iter_
+
+
+def _epochs_until_stop(epoch_losses, mean_network_losses):
+    """Epochs ``_end_of_epoch`` runs before stopping, fed these curves."""
+    settings = LoopSettings(batch_size=10, max_iter=100, shuffle=False, tol=0.1,
+                            n_iter_no_change=2)
+    history = History()
+    values = iter(mean_network_losses or [])
+    mean_network = None if mean_network_losses is None else lambda net: next(values)
+    for epoch, loss in enumerate(epoch_losses, start=1):
+        history.loss_curve.append(loss)
+        if _end_of_epoch(None, history, settings, None, None, {}, mean_network):
+            return epoch
+    return None
+
+
+def test_patience_counts_on_the_mean_network_when_it_is_given():
+    noisy = [5.0, 1.0, 3.0, 2.0, 1.5, 1.2, 1.1, 1.05]  # a lucky epoch 2
+    steady = [5.0, 4.0, 3.0, 2.0, 1.5, 1.2, 1.1, 1.05]
+    assert _epochs_until_stop(noisy, None) == 5  # stopped by the lucky epoch
+    assert _epochs_until_stop(noisy, steady) is None
+    flat = [5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0]
+    assert _epochs_until_stop(steady, flat) == 4
+
+
+# --------------------------------------------------------------------------
+# the order of the layers, and which layer each per-layer value acts on
+
+
+def _describe(layer):
+    if isinstance(layer, Dense):
+        return ("Dense", layer.n_in, layer.n_out, layer.bias, layer.dropconnect)
+    if isinstance(layer, Dropout):
+        return ("Dropout", layer.rate)
+    if isinstance(layer, GaussianNoise):
+        return ("GaussianNoise", layer.std)
+    if isinstance(layer, BatchNorm):
+        return ("BatchNorm", layer.n_units)
+    assert isinstance(layer, Activation)
+    return ("Activation", layer.name)
+
+
+def test_layers_come_in_order_and_per_layer_values_act_on_their_layer():
+    """noise -> input dropout -> (Dense -> batch norm -> activation ->
+    dropout) per hidden layer -> output Dense; value i of dropout,
+    dropconnect and batch_norm acts on hidden layer i (dropconnect's last
+    value on the output layer)."""
+    layers = build_layers(
+        [3, 4, 5, 2],
+        activation="tanh",
+        dropout=[0.1, 0.2],
+        dropconnect=[0.3, 0.0, 0.4],
+        batch_norm=[True, False],
+        input_dropout=0.25,
+        input_noise=0.5,
+    )
+    assert [_describe(layer) for layer in layers] == [
+        ("GaussianNoise", 0.5),
+        ("Dropout", 0.25),
+        ("Dense", 3, 4, False, 0.3),  # batch norm's beta replaces the bias
+        ("BatchNorm", 4),
+        ("Activation", "tanh"),
+        ("Dropout", 0.1),
+        ("Dense", 4, 5, True, 0.0),
+        ("Activation", "tanh"),
+        ("Dropout", 0.2),
+        ("Dense", 5, 2, True, 0.4),
+    ]
+
+
+def test_an_estimator_builds_the_layers_of_its_parameters():
+    X, y = _classification()
+    est = MLPClassifier(
+        hidden_layer_sizes=(4, 5),
+        dropout=[0.0, 0.2],
+        dropconnect=[0.0, 0.3, 0.0],
+        batch_norm=[False, True],
+        max_iter=1,
+        random_state=0,
+    ).fit(X, y)
+    assert [p is not None for p in est.batch_norm_params_] == [False, True]
+    network = est._prediction_network()
+    assert [_describe(layer) for layer in network.layers] == [
+        ("Dense", 6, 4, True, 0.0),
+        ("Activation", "relu"),
+        ("Dense", 4, 5, False, 0.3),
+        ("BatchNorm", 5),
+        ("Activation", "relu"),
+        ("Dropout", 0.2),
+        ("Dense", 5, 3, True, 0.0),
+    ]
+
+
+def _mean_network_rows(monkeypatch, n_samples, **params):
+    """Rows the patience's mean-network loss is computed on (None: not used)."""
+    seen = []
+    real = skreg._base.ValidationMonitor
+
+    def recording(X, Y, sample_weight, loss, scorer=None):
+        seen.append(X.shape[0])
+        return real(X, Y, sample_weight, loss, scorer)
+
+    monkeypatch.setattr(skreg._base, "ValidationMonitor", recording)
+    X, y = _classification(n_samples)
+    MLPClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0, **params).fit(
+        X, y
+    )
+    return seen[0] if seen else None
+
+
+@pytest.mark.parametrize(
+    "n_samples, params, rows",
+    [
+        (300, dict(dropout=0.2), 300),
+        (3000, dict(input_noise=0.2), 2048),  # a fixed subset on larger data
+        (300, {}, None),  # deterministic: patience on the epoch loss, as before
+        (300, dict(dropout=0.2, n_iter_no_change=np.inf), None),  # cannot stop
+    ],
+)
+def test_the_mean_network_loss_is_computed_only_when_it_decides(
+    monkeypatch, n_samples, params, rows
+):
+    assert _mean_network_rows(monkeypatch, n_samples, **params) == rows

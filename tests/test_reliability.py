@@ -871,3 +871,38 @@ def test_y_val_beyond_float32_is_refused():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             model.fit(X, y, X_val=X[:20], y_val=y_val)
+
+
+# --------------------------------------------------------------------------
+# warm start and partial_fit keep the layer structure
+
+
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+@pytest.mark.parametrize(
+    "fitted, changed",
+    [([True, False], [False, True]), ([True, False], False), (False, [False, True])],
+)
+def test_training_on_with_batch_norm_elsewhere_is_refused(how, fitted, changed):
+    """Batch norm replaces a layer's intercepts by gamma and beta, so moving it
+    to another layer would load the weights into the wrong places (the
+    number of normalized layers alone used to be compared)."""
+    X, _, y = _data(n=200, d=5)
+    model = MLPClassifier((8, 8), batch_norm=fitted, max_iter=20, random_state=0)
+    model.fit(X, y)
+    before = copy.deepcopy(vars(model))
+    proba = model.predict_proba(X)
+    model.set_params(
+        batch_norm=changed, warm_start=True, max_iter=1, learning_rate_init=1e-12
+    )
+    match = r"batch_norm=.* normalizes the hidden layers .* keep batch_norm unchanged"
+    with pytest.raises(ValueError, match=match):
+        model.fit(X, y) if how == "warm_start" else model.partial_fit(X, y)
+    assert sorted(vars(model)) == sorted(before)
+    for now, then in zip(_weights(model), _weights_of(before), strict=False):
+        assert_array_equal(now, then)
+    assert_array_equal(model.predict_proba(X), proba)
+    # with the fitted structure back, training goes on from the same weights
+    # (the step is 1e-12; batch norm's running statistics move, its weights not)
+    model.set_params(batch_norm=fitted).fit(X, y)
+    for now, then in zip(model.coefs_, before["coefs_"], strict=True):
+        assert_allclose(now, then, rtol=0, atol=1e-9)

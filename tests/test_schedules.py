@@ -14,10 +14,13 @@ Expected epoch counts and rates come from small re-implementations of the
 rules below, written from scikit-learn's code, not from the code under test.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 from sklearn.datasets import make_regression
+from sklearn.exceptions import ConvergenceWarning
 
 import skreg._training
 from skreg import MLPRegressor
@@ -298,3 +301,223 @@ def test_adaptive_keeps_the_rate_while_the_loss_improves(monkeypatch):
     )
     assert reg.n_iter_ == len(losses)
     assert rates == [0.01] * len(losses)
+
+
+# ---------------------------------------------------------------------------
+# per-step schedules: 'cosine', 'one_cycle', 'coslog4' and the warmup
+#
+# The expected rates come from the formulas of the papers and of PyTorch's
+# schedulers, written out here with numpy over the whole run, not from
+# skreg._schedules.
+
+
+def _record_steps(monkeypatch):
+    """Patch the step function; return the list of the rates steps run with."""
+    rates = []
+    real_train_step = skreg._training.train_step
+
+    def train_step(network, loss, penalty, optimizer, *args):
+        rates.append(optimizer.rate)
+        return real_train_step(network, loss, penalty, optimizer, *args)
+
+    monkeypatch.setattr(skreg._training, "train_step", train_step)
+    return rates
+
+
+def _cosine(t):  # CosineAnnealingLR with eta_min=0: from 1 to 0
+    return 0.5 * (1 + np.cos(np.pi * t))
+
+
+def _one_cycle(t):  # OneCycleLR(pct_start=0.3, div_factor=25, final_div_factor=1e4)
+    start, end = 1 / 25, 1 / 25 / 1e4
+    rise = 1 + (start - 1) * _cosine(np.minimum(t / 0.3, 1))
+    fall = end + (1 - end) * _cosine(np.clip((t - 0.3) / 0.7, 0, 1))
+    return np.where(t < 0.3, rise, fall)
+
+
+def _coslog4(t):  # pytabkit's CoslogFunc(4)
+    return 0.5 * (1 - np.cos(2 * np.pi * np.log2(1 + 15 * t)))
+
+
+SHAPES = {"cosine": _cosine, "one_cycle": _one_cycle, "coslog4": _coslog4}
+
+
+def test_schedule_shapes_meet_their_definitions():
+    from skreg import _schedules
+
+    t = np.linspace(0, 1, 1001)
+    for name, expected in SHAPES.items():
+        got = [_schedules.RUN_SCHEDULES[name](x) for x in t]
+        assert_allclose(got, expected(t), rtol=1e-12, atol=1e-15, err_msg=name)
+    # landmarks: cosine halves at mid-run; one-cycle peaks at 30 %;
+    # coslog4 is 0 at the ends of its four cycles, 1 at their middles
+    assert _schedules.cosine(0.5) == pytest.approx(0.5)
+    assert _schedules.one_cycle(0.0) == pytest.approx(1 / 25)
+    assert _schedules.one_cycle(0.3) == pytest.approx(1.0)
+    assert _schedules.one_cycle(1.0) == pytest.approx(1 / 25 / 1e4)
+    ends = (2.0 ** np.arange(5) - 1) / 15
+    middles = (2.0 ** (np.arange(4) + 0.5) - 1) / 15
+    assert_allclose([_schedules.coslog4(x) for x in ends], 0, atol=1e-12)
+    assert_allclose([_schedules.coslog4(x) for x in middles], 1, rtol=1e-12)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+@pytest.mark.parametrize("name", SHAPES)
+def test_run_schedules_set_the_rate_at_every_step(monkeypatch, name, solver):
+    rates = _record_steps(monkeypatch)
+    n_epochs, batch_size = 7, 16
+    reg = _fit_small(
+        solver=solver,
+        learning_rate=name,
+        learning_rate_init=0.02,
+        batch_size=batch_size,
+        max_iter=n_epochs,
+        n_iter_no_change=np.inf,
+    )
+    n_batches = -(-len(_data()[0]) // batch_size)  # 60 rows: 4 batches
+    assert reg.n_iter_ == n_epochs
+    assert len(rates) == n_epochs * n_batches
+    t = np.arange(n_epochs * n_batches) / (n_epochs * n_batches)
+    assert_allclose(rates, 0.02 * SHAPES[name](t), rtol=1e-12, atol=1e-18)
+
+
+@pytest.mark.parametrize(
+    "learning_rate, base",
+    [("constant", lambda t: 1.0 + 0 * t), ("cosine", _cosine)],
+)
+def test_warmup_rises_linearly_over_its_share_of_the_run(
+    monkeypatch, learning_rate, base
+):
+    rates = _record_steps(monkeypatch)
+    n_epochs, n_batches = 10, 4
+    _fit_small(
+        learning_rate=learning_rate,
+        learning_rate_init=0.01,
+        batch_size=15,
+        max_iter=n_epochs,
+        warmup_fraction=0.25,
+        n_iter_no_change=np.inf,
+    )
+    steps = np.arange(n_epochs * n_batches)
+    warmup_steps = 0.25 * n_epochs * n_batches  # 10 steps
+    expected = (
+        0.01
+        * np.minimum(1.0, (steps + 1) / warmup_steps)
+        * base(steps / (n_epochs * n_batches))
+    )
+    assert_allclose(rates, expected, rtol=1e-12)
+    assert rates[0] == pytest.approx(0.01 * base(0) / warmup_steps)
+
+
+def test_warmup_multiplies_sklearn_schedules_and_applies_to_adam(monkeypatch):
+    # 'invscaling' still sets the base rate per epoch (sgd only), the warmup
+    # multiplies it per step, for adam too
+    rates = _record_steps(monkeypatch)
+    _fit_small(
+        solver="sgd",
+        learning_rate="invscaling",
+        learning_rate_init=0.05,
+        power_t=0.5,
+        batch_size=30,
+        max_iter=4,
+        warmup_fraction=0.5,
+        n_iter_no_change=np.inf,
+    )
+    steps = np.arange(8)
+    base = 0.05 / (60 * (steps // 2) + 1) ** 0.5
+    assert_allclose(rates, base * np.minimum(1, (steps + 1) / 4), rtol=1e-12)
+    rates.clear()
+    _fit_small(
+        solver="adam",
+        learning_rate="invscaling",
+        learning_rate_init=0.05,
+        batch_size=30,
+        max_iter=4,
+        warmup_fraction=0.5,
+        n_iter_no_change=np.inf,
+    )
+    assert_allclose(rates, 0.05 * np.minimum(1, (steps + 1) / 4), rtol=1e-12)
+
+
+def test_early_stopping_truncates_the_schedule_without_stretching_it(monkeypatch):
+    rates = _record_steps(monkeypatch)
+    X, y = make_regression(n_samples=150, n_features=8, noise=30, random_state=0)
+    reg = MLPRegressor(
+        hidden_layer_sizes=(32,),
+        early_stopping=True,
+        n_iter_no_change=2,
+        tol=0.0,
+        learning_rate="cosine",
+        learning_rate_init=0.01,
+        batch_size=135,  # the 135 training rows: one step per epoch
+        max_iter=500,
+        random_state=0,
+    ).fit(X, y / y.std())
+    assert reg.n_iter_ < 500
+    assert len(rates) == reg.n_iter_
+    # the schedule is that of 500 epochs, cut where early stopping ended it
+    assert_allclose(rates, 0.01 * _cosine(np.arange(reg.n_iter_) / 500), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", SHAPES)
+def test_a_schedule_run_to_max_iter_is_no_convergence_failure(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _fit_small(learning_rate=name, max_iter=5, n_iter_no_change=np.inf)
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        _fit_small(learning_rate="constant", max_iter=5, n_iter_no_change=np.inf)
+
+
+def _scheduled(learning_rate, **params):
+    """A 4-unit regressor at a peak rate of 0.01 and 40 rows of ``_data``."""
+    X, y = _data(n=40)
+    reg = MLPRegressor(
+        hidden_layer_sizes=(4,),
+        learning_rate=learning_rate,
+        learning_rate_init=0.01,
+        random_state=0,
+        **params,
+    )
+    return reg, X, y
+
+
+def test_partial_fit_counts_calls_as_epochs_of_the_schedule(monkeypatch):
+    rates = _record_steps(monkeypatch)
+    reg, X, y = _scheduled("cosine", batch_size=20, max_iter=3)
+    for _ in range(3):
+        reg.partial_fit(X, y)
+    t = np.arange(6) / 6  # two steps per call, three calls = the run
+    assert_allclose(rates, 0.01 * _cosine(t), rtol=1e-12)
+    rates.clear()
+    with pytest.warns(UserWarning, match="has run its max_iter=3 epochs"):
+        reg.partial_fit(X, y)
+    assert rates == [0.0, 0.0]  # the final rate of the cosine
+
+
+def test_partial_fit_after_fit_continues_its_schedule(monkeypatch):
+    rates = _record_steps(monkeypatch)
+    # tol=10: patience ends the fit after 1 + 3 epochs
+    reg, X, y = _scheduled(
+        "one_cycle", batch_size=40, max_iter=10, tol=10.0, n_iter_no_change=2
+    )
+    reg.fit(X, y)
+    assert reg.n_iter_ == 4
+    reg.partial_fit(X, y)
+    assert_allclose(rates, 0.01 * _one_cycle(np.arange(5) / 10), rtol=1e-12)
+
+
+def test_each_fit_starts_the_schedule_anew_also_with_warm_start(monkeypatch):
+    rates = _record_steps(monkeypatch)
+    reg = _fit_small(
+        learning_rate="cosine",
+        learning_rate_init=0.01,
+        batch_size=60,
+        max_iter=4,
+        warm_start=True,
+        n_iter_no_change=np.inf,
+    )
+    first = list(rates)
+    rates.clear()
+    reg.fit(*_data())
+    assert rates == first
+    assert_allclose(first, 0.01 * _cosine(np.arange(4) / 4), rtol=1e-12)

@@ -29,7 +29,11 @@ from sklearn.preprocessing import StandardScaler
 
 from skreg import MLPClassifier, MLPRegressor
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+# searches run many fits in worker processes: minutes, not seconds
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+]
 
 # Every regularization parameter, each group varied on its own so that the
 # grid stays small; per-layer sequences for the (8, 8) network: dropout per

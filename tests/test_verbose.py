@@ -1,12 +1,15 @@
 """verbose: one line per epoch, like scikit-learn's MLP, on the breast cancer data.
 
 ``verbose=1`` prints ``Iteration k, loss = ...`` per epoch, with the validation
-loss and score when a validation set is monitored, and the epoch's seconds;
-the printed numbers are the recorded curves. ``verbose=2`` adds progress
-lines within long epochs.
+loss (and the validation score, unless it is the negative loss) when a
+validation set is monitored, and the seconds since ``fit`` started; the
+printed numbers are the recorded curves. The last line says why training
+stopped and which epoch's weights the model keeps. ``verbose=2`` adds
+progress lines within long epochs.
 """
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -20,8 +23,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 EPOCH_LINE = re.compile(
     r"^Iteration (?P<epoch>\d+), loss = (?P<loss>[-\d.e+]+)"
-    r"(?:, validation loss = (?P<val_loss>[-\d.e+]+), "
-    r"validation score = (?P<val_score>[-\d.e+]+))?, (?P<seconds>[\d.]+) s$"
+    r"(?:, validation loss = (?P<val_loss>[-\d.e+]+))?"
+    r"(?:, validation (?P<score_name>\w+) = (?P<val_score>[-\d.e+]+))?"
+    r", (?P<seconds>[\d.]+) s elapsed$"
 )
 
 
@@ -39,41 +43,102 @@ def test_verbose_prints_one_line_per_epoch(data, capsys):
     X, y = data
     clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=12, verbose=1, random_state=0)
     clf.fit(X, y)
-    out = capsys.readouterr().out
-    lines = _epoch_lines(out)
+    out = capsys.readouterr().out.splitlines()
+    lines = _epoch_lines("\n".join(out))
     assert len(lines) == clf.n_iter_ == 12
-    assert len(out.splitlines()) == 12  # nothing else
     assert [int(m["epoch"]) for m in lines] == list(range(1, 13))
     assert_allclose([float(m["loss"]) for m in lines], clf.loss_curve_, atol=5e-9)
-    assert all(m["val_loss"] is None for m in lines)
+    assert all(m["val_loss"] is None and m["val_score"] is None for m in lines)
+    # seconds since fit started: they never go back
+    assert np.all(np.diff([float(m["seconds"]) for m in lines]) >= 0)
+    # then one last line: why training stopped, which weights are kept
+    assert len(out) == 13
+    assert out[-1] == (
+        "Reached max_iter=12 epochs. Stopped after epoch 12; keeping the "
+        "weights of epoch 12, the last."
+    )
 
 
-def test_verbose_with_early_stopping_shows_validation(data, capsys):
-    X, y = data
+def _early_stopping_fit(X, y, **params):
     clf = MLPClassifier(
         hidden_layer_sizes=(64,),
         early_stopping=True,
-        scoring="accuracy",
         n_iter_no_change=3,
         max_iter=200,
         learning_rate_init=0.03,
         verbose=True,
         random_state=0,
+        **params,
     )
-    clf.fit(X, y)
+    return clf.fit(X, y)
+
+
+def test_verbose_with_early_stopping_shows_validation_loss_once(data, capsys):
+    """With scoring="loss" the score is the negative validation loss: the
+    line shows the loss alone, not the same number twice."""
+    X, y = data
+    clf = _early_stopping_fit(X, y)
     out = capsys.readouterr().out
     lines = _epoch_lines(out)
     assert len(lines) == clf.n_iter_ < 200
     assert_allclose(
         [float(m["val_loss"]) for m in lines], clf.validation_loss_curve_, atol=5e-9
     )
+    assert all(m["val_score"] is None for m in lines)
+    assert "validation score =" not in out
+    assert out.count("validation loss =") == clf.n_iter_ + 1  # + the last line
+    # the last line says why training stopped and which epoch was kept
+    last = out.strip().splitlines()[-1]
+    best_loss = clf.validation_loss_curve_[clf.best_iteration_ - 1]
+    assert clf.best_iteration_ < clf.n_iter_
+    assert last == (
+        "Validation score did not improve more than tol=0.000100 for 3 "
+        f"consecutive epochs. Stopped after epoch {clf.n_iter_}; keeping the "
+        f"weights of epoch {clf.best_iteration_}, the best on the validation "
+        f"set (validation loss = {best_loss:.8f})."
+    )
+
+
+def test_verbose_with_a_scorer_shows_its_name_and_value(data, capsys):
+    X, y = data
+    clf = _early_stopping_fit(X, y, scoring="accuracy")
+    out = capsys.readouterr().out
+    lines = _epoch_lines(out)
+    assert len(lines) == clf.n_iter_
+    assert {m["score_name"] for m in lines} == {"accuracy"}
     assert_allclose(
         [float(m["val_score"]) for m in lines], clf.validation_scores_, atol=5e-7
     )
-    # the last line says why training stopped
     last = out.strip().splitlines()[-1]
-    assert "did not improve" in last and last.endswith("Stopping.")
-    assert "n_iter_no_change" not in last and "3 consecutive epochs" in last
+    assert last.endswith(
+        f"keeping the weights of epoch {clf.best_iteration_}, the best on the "
+        f"validation set (validation accuracy = {clf.best_validation_score_:.6f})."
+    )
+
+
+def test_verbose_after_a_divergence_says_which_weights_are_kept(data, capsys):
+    X, y = data
+    reg = MLPRegressor(
+        hidden_layer_sizes=(8,),
+        solver="sgd",
+        learning_rate_init=10.0,
+        max_iter=50,
+        verbose=1,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        reg.fit(X, 1e6 * y + 1e6)
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    match = re.fullmatch(
+        r"Training diverged in epoch (\d+)\. Stopped after epoch (\d+); "
+        r"keeping (the weights this fit started from|the weights of epoch (\d+))\.",
+        last,
+    )
+    assert match, last
+    assert int(match[1]) == reg.n_iter_ + 1 and int(match[2]) == reg.n_iter_
+    if match[4] is not None:
+        assert 1 <= int(match[4]) < int(match[1])
 
 
 def test_verbose_partial_fit_and_regressor(data, capsys):
@@ -81,8 +146,10 @@ def test_verbose_partial_fit_and_regressor(data, capsys):
     reg = MLPRegressor(hidden_layer_sizes=(8,), verbose=1, random_state=0)
     for _ in range(3):
         reg.partial_fit(X, y.astype(float))
-    lines = _epoch_lines(capsys.readouterr().out)
+    out = capsys.readouterr().out
+    lines = _epoch_lines(out)
     assert len(lines) == 3  # one epoch per call
+    assert len(out.splitlines()) == 3  # and no "Stopped" line after each call
     assert_allclose([float(m["loss"]) for m in lines], reg.loss_curve_, atol=5e-9)
 
 
@@ -113,13 +180,13 @@ def test_verbose_2_reports_progress_within_long_epochs(data, capsys):
     # 569 rows in batches of 20: 29 batches per epoch, a "long" epoch
     params = dict(hidden_layer_sizes=(8,), batch_size=20, max_iter=3, random_state=0)
     MLPClassifier(verbose=1, **params).fit(X, y)
-    summary = capsys.readouterr().out.splitlines()
+    summary = capsys.readouterr().out.splitlines()[:-1]  # without "Stopped ..."
     MLPClassifier(verbose=2, **params).fit(X, y)
     detailed = capsys.readouterr().out.splitlines()
     epoch_rows = [i for i, line in enumerate(detailed) if EPOCH_LINE.match(line)]
     assert len(epoch_rows) == len(summary) == 3
     # the per-epoch lines are those of verbose=1 (up to the seconds)
-    strip = re.compile(r", [\d.]+ s$")
+    strip = re.compile(r", [\d.]+ s elapsed$")
     assert [strip.sub("", detailed[i]) for i in epoch_rows] == [
         strip.sub("", line) for line in summary
     ]

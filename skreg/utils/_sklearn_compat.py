@@ -12,7 +12,16 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import _check_sample_weight
 
+try:  # scikit-learn >= 1.9: the callback API (set_callbacks, ProgressBar, ...)
+    from sklearn.callback import CallbackSupportMixin
+except ImportError:  # older: the estimators have no set_callbacks
+
+    class CallbackSupportMixin:
+        """Stand-in without callbacks, for scikit-learn < 1.9."""
+
+
 __all__ = [
+    "CallbackSupportMixin",
     "Interval",
     "InvalidParameterError",
     "Options",
