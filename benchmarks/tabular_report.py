@@ -199,7 +199,7 @@ def sections(records, contenders, heading):
 
 def write(records, stem, contenders, max_rows, notes=()):
     """The report: every contender on the datasets all of them finished, then
-    (when some contender finished fewer) the others on theirs."""
+    (when one finished fewer) the others without it on theirs."""
     seeds = sorted({int(r["seed"]) for r in records})
     rows = "full size" if not max_rows else f"at most {max_rows:,} rows"
     lines = [
@@ -221,10 +221,11 @@ def write(records, stem, contenders, max_rows, notes=()):
         plot(table, present, stem.with_suffix(".png"))
         lines += [f"![scores and fit times]({stem.name}.png)", ""]
     counts = {c: len({r["dataset"] for r in records if r["contender"] == c}) for c in present}
-    partial = [c for c in present if counts[c] < max(counts.values())]
+    fewest = min(present, key=counts.get) if present else None
+    partial = [fewest] if present and counts[fewest] < max(counts.values()) else []
     if partial:
         rest = [r for r in records if r["contender"] not in partial]
         more, _, _ = sections(rest, [c for c in contenders if c not in partial],
-                              "Without " + ", ".join(partial) + " (which finished fewer datasets)")
+                              "Without " + ", ".join(partial) + " (which finished the fewest datasets)")
         lines += more
     stem.with_suffix(".md").write_text("\n".join(lines))
