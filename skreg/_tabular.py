@@ -241,6 +241,8 @@ class _TabularMLP(BaseEstimator):
         if isinstance(spec, str):
             return _categorical_from_dtype(X)
         spec = np.asarray(spec)
+        if spec.size == 0:
+            return []
         if spec.dtype.kind == "b":
             if spec.shape != (n_features,):
                 raise ValueError(

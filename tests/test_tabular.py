@@ -89,6 +89,12 @@ def test_bad_categorical_features_are_refused(spec, message):
         TabularMLPClassifier(**SMALL, categorical_features=spec).fit(codes, y)
 
 
+def test_empty_categorical_features_means_all_numeric():
+    X, y = make_classification(60, 4, random_state=0)
+    clf = TabularMLPClassifier(**SMALL, categorical_features=[]).fit(X, y)
+    assert clf.mlp_.n_features_in_ == 4
+
+
 def test_categorical_names_need_a_dataframe():
     X, y = _mixed_frame(50)
     with pytest.raises(ValueError, match="needs X as a DataFrame"):
