@@ -2,10 +2,11 @@
 
 OpenBLAS threads spin while they wait for each other, so when another process
 holds one of the cores, every matrix product waits for a descheduled thread:
-on this project's 2-core machine, with the other core busy, two threads made
-a digits fit 40x slower than one (benchmarks/results/contention.md). One
-thread never collapses that way, but an idle machine gives larger networks
-up to twice its speed with two. Since OpenBLAS sums float32 products in
+on this project's 2-core machine, with a busy loop on the other core, two
+threads made fits 2-2.6x slower than one on the idle machine, and 20-40x
+under heavier sharing (benchmarks/results/contention.md). One thread never
+collapses that way, but an idle machine gives larger networks up to 1.5x its
+speed with two. Since OpenBLAS sums float32 products in
 another order with another thread count, the choice can change the numbers,
 so it is a parameter (``blas_threads``):
 
@@ -35,9 +36,10 @@ from threadpoolctl import ThreadpoolController
 # many multiply-adds train with one BLAS thread when fitted from the main
 # thread, a fixed rule that keeps their models the same bit for bit. Measured
 # on 2 cores (benchmarks/README.md): two threads gain at most 4 % on an idle
-# machine at 1.5 million (digits' 64-100-10 network) and 13 % at 3.8 million,
-# but are 1.5-40x slower when other work shares the cores; below 10 million
-# the gain does not pay for a choice that varies from run to run.
+# machine at 1.5 million (digits' 64-100-10 network) and 13-19 % at 3.8
+# million (benchmarks/results/contention.md), but are 2-40x slower when other
+# work shares the cores; below 10 million the gain does not pay for a choice
+# that varies from run to run.
 SINGLE_THREAD_MACS = 10_000_000
 # steps timed per candidate thread count; the first of each is not counted
 # (it pays for waking the threads)
