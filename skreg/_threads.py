@@ -45,7 +45,7 @@ SINGLE_THREAD_MACS = 10_000_000
 # (it pays for waking the threads)
 TRIAL_STEPS = 5
 # a step of the process's count this much slower than one thread's median
-# ends its trial at once: under contention its steps take 20-40x longer, and
+# ends its trial at once: under contention its steps take 2-40x longer, and
 # a full trial would cost more than the fit gains
 ABORT_FACTOR = 3.0
 # this many steps in a row, each this much slower than the chosen count's
