@@ -1,5 +1,7 @@
 """The optional numba kernels give bit for bit the numpy path's results."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -9,6 +11,8 @@ from skreg._optimizers import SGD, Adam
 from skreg._penalties import ElasticNet
 
 pytest.importorskip("numba")
+if os.environ.get("SKREG_NUMBA", "1") == "0":
+    pytest.skip("SKREG_NUMBA=0 turns the kernels off", allow_module_level=True)
 
 DEFAULT_MIN_PARAMS = _kernels.KERNEL_MIN_PARAMS
 
