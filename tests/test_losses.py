@@ -7,7 +7,6 @@ respect to the (free) output bias, ``mean(exp(z) - y)``, is zero: the mean
 prediction over the training set equals the mean target.
 """
 
-import re
 import warnings
 
 import numpy as np
@@ -92,12 +91,16 @@ def test_poisson_fit_mean_prediction_equals_mean_target(weighted, capsys):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         reg.fit(X, y, sample_weight=sample_weight)
-    # L-BFGS-B stopped because every gradient component, that of the output
-    # bias included, is at most tol (gtol=tol) ...
-    assert re.search(r"PROJECTED GRADIENT <= PGTOL", capsys.readouterr().out)
-    # ... and that component is the (weighted) mean of exp(z) - y
+    # L-BFGS-B converged (no ConvergenceWarning): every gradient component,
+    # that of the output bias included, is at most tol, or the objective
+    # stopped falling. Which of the two fires depends on the BLAS's rounding
+    # (OpenBLAS's Sandybridge kernels stop this fit on the objective with a
+    # bias gradient of 1.6e-4), so the bound leaves 5x; weights ignored in
+    # the mean would be off by 0.049.
+    assert "CONVERGENCE" in capsys.readouterr().out
+    # the bias component of the gradient is the (weighted) mean of exp(z) - y
     mean_pred = np.average(reg.predict(X), weights=sample_weight)
     mean_y = np.average(y, weights=sample_weight)
-    assert abs(mean_pred - mean_y) <= tol
+    assert abs(mean_pred - mean_y) <= 5 * tol
     # not trivially: the predictions vary with X
     assert np.std(reg.predict(X)) > 0.2 * np.std(y)
