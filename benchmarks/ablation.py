@@ -24,8 +24,6 @@ import time
 
 import numpy as np
 from sklearn.base import clone
-from threadpoolctl import threadpool_limits
-
 from tabular_common import (
     RESULTS_DIR,
     append_raw,
@@ -38,11 +36,21 @@ from tabular_common import (
     visible_datasets,
     wilcoxon_text,
 )
+from threadpoolctl import threadpool_limits
 
 from skreg import TabularMLPClassifier, TabularMLPRegressor
 
 RAW = RESULTS_DIR / "ablation_raw.csv"
-FIELDS = ["dataset", "task", "seed", "variant", "score", "loss", "fit_seconds", "n_iter"]
+FIELDS = [
+    "dataset",
+    "task",
+    "seed",
+    "variant",
+    "score",
+    "loss",
+    "fit_seconds",
+    "n_iter",
+]
 BASE = "base"
 
 # name -> parameters changed from the base recipe ("mlp_params" entries are
@@ -133,11 +141,20 @@ def run(names, variants, seeds, max_rows, log=print):
                     model.fit(X_tr, y_tr)
                 seconds = time.perf_counter() - start
                 score, loss = test_scores(dataset.task, model, X_te, y_te)
-                append_raw(RAW, {
-                    "dataset": name, "task": dataset.task, "seed": seed,
-                    "variant": variant, "score": score, "loss": loss,
-                    "fit_seconds": seconds, "n_iter": model.n_iter_,
-                }, FIELDS)
+                append_raw(
+                    RAW,
+                    {
+                        "dataset": name,
+                        "task": dataset.task,
+                        "seed": seed,
+                        "variant": variant,
+                        "score": score,
+                        "loss": loss,
+                        "fit_seconds": seconds,
+                        "n_iter": model.n_iter_,
+                    },
+                    FIELDS,
+                )
                 log(f"{name:>16} s{seed} {variant:<24} {score:.4f} ({seconds:.1f} s)")
 
 
@@ -149,7 +166,8 @@ def per_dataset(records, variant):
         seeds = [s for (v, s) in rows if v == variant and (BASE, s) in rows]
         if seeds:
             out[name] = tuple(
-                np.mean([float(rows[v, s]["score"]) for s in seeds]) for v in (variant, BASE)
+                np.mean([float(rows[v, s]["score"]) for s in seeds])
+                for v in (variant, BASE)
             )
     return out
 
@@ -174,7 +192,7 @@ def report(records, skipped, seeds_run, max_rows):
     ]
     for variant in variants:
         pairs = per_dataset(records, variant)
-        v, b = map(np.array, zip(*pairs.values()))
+        v, b = map(np.array, zip(*pairs.values(), strict=True))
         mean, low, high = mean_ci(100 * (v - b))
         wins, losses = int(np.sum(v - b > 1e-3)), int(np.sum(b - v > 1e-3))
         lines.append(
@@ -182,12 +200,18 @@ def report(records, skipped, seeds_run, max_rows):
             f"{wins} / {losses} | {wilcoxon_text(v, b)} | {time_ratio(records, variant):.2f} |"
         )
     if skipped:
-        lines += ["", "Not run (parameters missing from this skreg): " + ", ".join(skipped)]
+        lines += [
+            "",
+            "Not run (parameters missing from this skreg): " + ", ".join(skipped),
+        ]
     return "\n".join(lines + ["", *CHOICE]) + "\n"
 
 
 def time_ratio(records, variant):
-    by = {(r["dataset"], r["seed"], r["variant"]): float(r["fit_seconds"]) for r in records}
+    by = {
+        (r["dataset"], r["seed"], r["variant"]): float(r["fit_seconds"])
+        for r in records
+    }
     ratios = [
         by[d, s, variant] / by[d, s, BASE]
         for (d, s, v) in by

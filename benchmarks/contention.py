@@ -116,8 +116,11 @@ def measure(X, y, idle, busy, repeats):
 
 
 def report(results, repeats):
-    blas = [f"{p['internal_api']} {p['version']} ({p['num_threads']} threads)"
-            for p in threadpool_info() if p["user_api"] == "blas"]
+    blas = [
+        f"{p['internal_api']} {p['version']} ({p['num_threads']} threads)"
+        for p in threadpool_info()
+        if p["user_api"] == "blas"
+    ]
     lines = [
         "# Fit times with one core busy (benchmarks/contention.py)",
         "",
@@ -138,7 +141,9 @@ def report(results, repeats):
     lines += ["", "Target: busy 'skreg, auto' at most 1.30x idle 1 thread."]
     for workload, medians in results.items():
         ratio = medians["busy", "skreg, auto"] / medians["idle", "skreg, 1 thread"]
-        lines.append(f"- {workload}: {ratio:.2f}x ({'met' if ratio <= 1.3 else 'not met'})")
+        lines.append(
+            f"- {workload}: {ratio:.2f}x ({'met' if ratio <= 1.3 else 'not met'})"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -35,7 +35,9 @@ from skreg import MLPClassifier
 ROOT = Path(__file__).resolve().parents[1]
 # SKREG_MNIST points elsewhere, e.g. from a git worktree outside the checkout's parent
 DATA = Path(
-    os.environ.get("SKREG_MNIST", ROOT.parent / "shared" / "data" / "mnist" / "mnist.npz")
+    os.environ.get(
+        "SKREG_MNIST", ROOT.parent / "shared" / "data" / "mnist" / "mnist.npz"
+    )
 )
 RESULTS = ROOT / "benchmarks" / "results" / "mnist.md"
 

@@ -47,17 +47,18 @@ import argparse
 import time
 
 import numpy as np
+import tabular_report
 from scipy.stats import loguniform
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+)
 from sklearn.model_selection import RandomizedSearchCV
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
-from threadpoolctl import threadpool_limits
-
-import tabular_report
 from tabular_common import (
     RESULTS_DIR,
     append_raw,
@@ -69,6 +70,7 @@ from tabular_common import (
     test_scores,
     visible_datasets,
 )
+from threadpoolctl import threadpool_limits
 
 import skreg
 
@@ -124,8 +126,17 @@ NOTES = [
     "",
 ]
 
-FIELDS = ["dataset", "task", "seed", "contender", "rows_train", "score", "loss",
-          "loss_normalized", "fit_seconds"]
+FIELDS = [
+    "dataset",
+    "task",
+    "seed",
+    "contender",
+    "rows_train",
+    "score",
+    "loss",
+    "loss_normalized",
+    "fit_seconds",
+]
 SK_TUNED_SPACE = {
     "alpha": loguniform(1e-5, 1e-1),
     "learning_rate_init": loguniform(1e-4, 1e-2),
@@ -136,10 +147,16 @@ SK_TUNED_SPACE = {
 def user_pipeline(net, task, categorical, n_features):
     """One-hot + StandardScaler (+ target scaling): what a user writes."""
     numeric = [j for j in range(n_features) if j not in categorical]
-    pre = ColumnTransformer([
-        ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical),
-        ("scale", StandardScaler(), numeric),
-    ])
+    pre = ColumnTransformer(
+        [
+            (
+                "onehot",
+                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                categorical,
+            ),
+            ("scale", StandardScaler(), numeric),
+        ]
+    )
     model = make_pipeline(pre, net)
     if task == "regression":
         model = TransformedTargetRegressor(model, transformer=StandardScaler())
@@ -147,14 +164,20 @@ def user_pipeline(net, task, categorical, n_features):
 
 
 def sklearn_mlp(task, categorical, n_features, seed):
-    net = (SkMLPClassifier if task == "classification" else SkMLPRegressor)(random_state=seed)
+    net = (SkMLPClassifier if task == "classification" else SkMLPRegressor)(
+        random_state=seed
+    )
     return user_pipeline(net, task, categorical, n_features)
 
 
 def sklearn_mlp_tuned(task, categorical, n_features, seed):
-    net = (SkMLPClassifier if task == "classification" else SkMLPRegressor)(random_state=seed)
+    net = (SkMLPClassifier if task == "classification" else SkMLPRegressor)(
+        random_state=seed
+    )
     model = user_pipeline(net, task, categorical, n_features)
-    prefix = "mlpclassifier__" if task == "classification" else "regressor__mlpregressor__"
+    prefix = (
+        "mlpclassifier__" if task == "classification" else "regressor__mlpregressor__"
+    )
     space = {prefix + name: values for name, values in SK_TUNED_SPACE.items()}
     return RandomizedSearchCV(model, space, n_iter=4, cv=3, random_state=seed)
 
@@ -167,7 +190,11 @@ def skreg_defaults(task, categorical, n_features, seed):
 
 
 def hist_gradient_boosting(task, categorical, n_features, seed):
-    cls = HistGradientBoostingClassifier if task == "classification" else HistGradientBoostingRegressor
+    cls = (
+        HistGradientBoostingClassifier
+        if task == "classification"
+        else HistGradientBoostingRegressor
+    )
     mask = np.isin(np.arange(n_features), categorical)
     return cls(random_state=seed, categorical_features=mask if mask.any() else None)
 
@@ -180,7 +207,9 @@ class RealMLP:
         from pytabkit import RealMLP_TD_Classifier, RealMLP_TD_Regressor
 
         torch.set_num_threads(1)
-        cls = RealMLP_TD_Classifier if task == "classification" else RealMLP_TD_Regressor
+        cls = (
+            RealMLP_TD_Classifier if task == "classification" else RealMLP_TD_Regressor
+        )
         self.model = cls(device="cpu", random_state=seed, n_threads=1, verbosity=0)
         self.mask = list(np.isin(np.arange(n_features), categorical))
 
@@ -197,13 +226,19 @@ class RealMLP:
 
 
 def skreg_tabular(task, categorical, n_features, seed):
-    cls = skreg.TabularMLPClassifier if task == "classification" else skreg.TabularMLPRegressor
+    cls = (
+        skreg.TabularMLPClassifier
+        if task == "classification"
+        else skreg.TabularMLPRegressor
+    )
     return cls(random_state=seed, categorical_features=categorical or None)
 
 
 def skreg_cv(task, categorical, n_features, seed):
     cls = skreg.MLPClassifierCV if task == "classification" else skreg.MLPRegressorCV
-    return cls(estimator=skreg_tabular(task, categorical, n_features, None), random_state=seed)
+    return cls(
+        estimator=skreg_tabular(task, categorical, n_features, None), random_state=seed
+    )
 
 
 CONTENDERS = {
@@ -219,15 +254,22 @@ CONTENDERS = {
 
 def run_one(dataset, contender, seed, max_rows):
     X_tr, X_te, y_tr, y_te = split_80_20(dataset, max_rows, seed)
-    model = CONTENDERS[contender](dataset.task, dataset.categorical, X_tr.shape[1], seed)
+    model = CONTENDERS[contender](
+        dataset.task, dataset.categorical, X_tr.shape[1], seed
+    )
     start = time.perf_counter()
     with quiet(), threadpool_limits(1):
         model.fit(X_tr, y_tr)
         seconds = time.perf_counter() - start
         score, loss = test_scores(dataset.task, model, X_te, y_te)
     normalized = loss if dataset.task == "classification" else loss / np.std(y_te)
-    return {"rows_train": len(y_tr), "score": score, "loss": loss,
-            "loss_normalized": normalized, "fit_seconds": seconds}
+    return {
+        "rows_train": len(y_tr),
+        "score": score,
+        "loss": loss,
+        "loss_normalized": normalized,
+        "fit_seconds": seconds,
+    }
 
 
 def run(names, contenders, seeds, max_rows, raw, log=print):
@@ -239,10 +281,22 @@ def run(names, contenders, seeds, max_rows, raw, log=print):
                 if (name, str(seed), contender) in done:
                     continue
                 result = run_one(dataset, contender, seed, max_rows)
-                append_raw(raw, {"dataset": name, "task": dataset.task, "seed": seed,
-                                 "contender": contender, **result}, FIELDS)
-                log(f"{name:>16} s{seed} {contender:<22} {result['score']:.4f} "
-                    f"({result['fit_seconds']:.1f} s)", flush=True)
+                append_raw(
+                    raw,
+                    {
+                        "dataset": name,
+                        "task": dataset.task,
+                        "seed": seed,
+                        "contender": contender,
+                        **result,
+                    },
+                    FIELDS,
+                )
+                log(
+                    f"{name:>16} s{seed} {contender:<22} {result['score']:.4f} "
+                    f"({result['fit_seconds']:.1f} s)",
+                    flush=True,
+                )
 
 
 def first_of_each(records):
@@ -263,8 +317,9 @@ def main():
     parser.add_argument("--contenders", nargs="*", default=list(CONTENDERS))
     parser.add_argument("--seeds", type=int, nargs="*", default=[0])
     parser.add_argument("--max-rows", type=int, default=3000)
-    parser.add_argument("--largest", type=int, default=0,
-                        help="only the LARGEST biggest datasets")
+    parser.add_argument(
+        "--largest", type=int, default=0, help="only the LARGEST biggest datasets"
+    )
     parser.add_argument("--name", default="tabular")
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args()
@@ -274,8 +329,13 @@ def main():
     raw = RESULTS_DIR / f"{args.name}_raw.csv"
     if not args.report_only:
         run(names, args.contenders, args.seeds, args.max_rows, raw)
-    tabular_report.write(first_of_each(read_raw(raw)), RESULTS_DIR / args.name, list(CONTENDERS),
-                         args.max_rows, notes=NOTES)
+    tabular_report.write(
+        first_of_each(read_raw(raw)),
+        RESULTS_DIR / args.name,
+        list(CONTENDERS),
+        args.max_rows,
+        notes=NOTES,
+    )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,12 @@ from pathlib import Path
 
 import numpy as np
 from scipy import stats
-from sklearn.metrics import balanced_accuracy_score, log_loss, r2_score, root_mean_squared_error
+from sklearn.metrics import (
+    balanced_accuracy_score,
+    log_loss,
+    r2_score,
+    root_mean_squared_error,
+)
 from sklearn.model_selection import train_test_split
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -57,7 +62,11 @@ def split_80_20(dataset, max_rows, seed):
     X, y = dataset.X, dataset.y
     if max_rows and len(y) > max_rows:
         X, _, y, _ = train_test_split(
-            X, y, train_size=max_rows, random_state=seed, stratify=strata(y, dataset.task)
+            X,
+            y,
+            train_size=max_rows,
+            random_state=seed,
+            stratify=strata(y, dataset.task),
         )
     return train_test_split(
         X, y, test_size=0.2, random_state=seed, stratify=strata(y, dataset.task)
@@ -69,7 +78,9 @@ def test_scores(task, model, X, y):
     if task == "classification":
         proba = model.predict_proba(X)
         pred = model.classes_[np.argmax(proba, axis=1)]
-        return balanced_accuracy_score(y, pred), log_loss(y, proba, labels=model.classes_)
+        return balanced_accuracy_score(y, pred), log_loss(
+            y, proba, labels=model.classes_
+        )
     pred = model.predict(X)
     return r2_score(y, pred), root_mean_squared_error(y, pred)
 

@@ -2,7 +2,6 @@
 
 import numpy as np
 from scipy.stats import rankdata
-
 from tabular_common import wilcoxon_text
 
 TIE = 1e-3  # |difference| below 0.1 point of score counts as a tie
@@ -44,7 +43,7 @@ def collect(records, contenders):
 def ranks(table, present):
     """Mean rank per contender (1 = best score), ties averaged."""
     per = [rankdata([-table[d][c][0] for c in present]) for d in table]
-    return dict(zip(present, np.mean(per, axis=0)))
+    return dict(zip(present, np.mean(per, axis=0), strict=True))
 
 
 def summary_lines(table, present):
@@ -57,8 +56,10 @@ def summary_lines(table, present):
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for c in sorted(present, key=lambda c: rank[c]):
+
         def mean(ds, k, c=c):
             return np.mean([table[d][c][k] for d in ds]) if ds else np.nan
+
         seconds = [table[d][c][2] for d in table]
         lines.append(
             f"| {c} | {mean(list(table), 0):.4f} | {mean(clf, 0):.4f} | {mean(reg, 0):.4f} "
@@ -69,8 +70,10 @@ def summary_lines(table, present):
 
 
 def pair_lines(table, present):
-    lines = ["| A vs B | wins / ties / losses of A | mean diff. (points) | Wilcoxon |",
-             "|---|---|---|---|"]
+    lines = [
+        "| A vs B | wins / ties / losses of A | mean diff. (points) | Wilcoxon |",
+        "|---|---|---|---|",
+    ]
     for a, b in PAIRS:
         if a not in present or b not in present:
             continue
@@ -85,18 +88,27 @@ def pair_lines(table, present):
 
 
 def dataset_lines(table, present):
-    lines = ["| dataset | task | seeds | " + " | ".join(present) + " |",
-             "|---|---|---|" + "---|" * len(present)]
+    lines = [
+        "| dataset | task | seeds | " + " | ".join(present) + " |",
+        "|---|---|---|" + "---|" * len(present),
+    ]
     for d, row in table.items():
         best = max(row[c][0] for c in present)
-        cells = [f"**{row[c][0]:.4f}**" if row[c][0] == best else f"{row[c][0]:.4f}"
-                 for c in present]
-        lines.append(f"| {d} | {row['task'][:3]} | {row['n_seeds']} | " + " | ".join(cells) + " |")
+        cells = [
+            f"**{row[c][0]:.4f}**" if row[c][0] == best else f"{row[c][0]:.4f}"
+            for c in present
+        ]
+        lines.append(
+            f"| {d} | {row['task'][:3]} | {row['n_seeds']} | "
+            + " | ".join(cells)
+            + " |"
+        )
     return lines
 
 
 def target_lines(table, present):
     """The issue's targets, each with its measured value."""
+
     def scores(c):
         return np.array([table[d][c][0] for d in table])
 
@@ -116,7 +128,11 @@ def target_lines(table, present):
         )
     if {"skreg CV", "HistGradientBoosting", "RealMLP-TD"} <= set(present):
         rank = ranks(table, present)
-        cv, hgb, real = scores("skreg CV"), scores("HistGradientBoosting"), scores("RealMLP-TD")
+        cv, hgb, real = (
+            scores("skreg CV"),
+            scores("HistGradientBoosting"),
+            scores("RealMLP-TD"),
+        )
         lines += [
             f"- CV estimator's mean rank better than HistGradientBoosting's and RealMLP-TD's: "
             f"{rank['skreg CV']:.2f} vs {rank['HistGradientBoosting']:.2f} and "
@@ -150,7 +166,9 @@ def plot(table, present, path):
 
     ref = "HistGradientBoosting" if "HistGradientBoosting" in present else present[0]
     others = [c for c in present if c != ref]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [3, 2]})
+    fig, (left, right) = plt.subplots(
+        1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [3, 2]}
+    )
     for i, c in enumerate(others):
         diff = [100 * (table[d][c][0] - table[d][ref][0]) for d in table]
         jitter = np.linspace(-0.2, 0.2, len(diff))
@@ -220,12 +238,17 @@ def write(records, stem, contenders, max_rows, notes=()):
     if table:
         plot(table, present, stem.with_suffix(".png"))
         lines += [f"![scores and fit times]({stem.name}.png)", ""]
-    counts = {c: len({r["dataset"] for r in records if r["contender"] == c}) for c in present}
+    counts = {
+        c: len({r["dataset"] for r in records if r["contender"] == c}) for c in present
+    }
     fewest = min(present, key=counts.get) if present else None
     partial = [fewest] if present and counts[fewest] < max(counts.values()) else []
     if partial:
         rest = [r for r in records if r["contender"] not in partial]
-        more, _, _ = sections(rest, [c for c in contenders if c not in partial],
-                              "Without " + ", ".join(partial) + " (which finished the fewest datasets)")
+        more, _, _ = sections(
+            rest,
+            [c for c in contenders if c not in partial],
+            "Without " + ", ".join(partial) + " (which finished the fewest datasets)",
+        )
         lines += more
     stem.with_suffix(".md").write_text("\n".join(lines))

@@ -56,11 +56,15 @@ def load_dataset(name):
         return np.asarray(X, dtype=float), LabelEncoder().fit_transform(y), source
     stand_in, load = STAND_INS[name]
     X, y = load(return_X_y=True)
-    return X, y, (
-        f"{name} is not in {PMLB_DIR} and could not be downloaded (no pmlb "
-        f"package or no internet), so this runs on scikit-learn's bundled "
-        f"{stand_in} data instead; `pip install pmlb` with internet access gets "
-        f"{name}."
+    return (
+        X,
+        y,
+        (
+            f"{name} is not in {PMLB_DIR} and could not be downloaded (no pmlb "
+            f"package or no internet), so this runs on scikit-learn's bundled "
+            f"{stand_in} data instead; `pip install pmlb` with internet access gets "
+            f"{name}."
+        ),
     )
 
 

@@ -36,13 +36,12 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _datasets import load_dataset
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from skreg import MLPClassifier
-
-from _datasets import load_dataset
 
 QUICK = os.environ.get("SKREG_EXAMPLE_QUICK") == "1"
 

@@ -37,14 +37,13 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from _datasets import load_dataset
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skreg import LossCurveDisplay, MLPClassifier
-
-from _datasets import load_dataset
 
 QUICK = os.environ.get("SKREG_EXAMPLE_QUICK") == "1"
 # the epoch budget (max_iter) is part of the setting: candidates whose

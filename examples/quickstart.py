@@ -32,6 +32,7 @@ import os
 import time
 import warnings
 
+from _datasets import load_dataset
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
@@ -41,7 +42,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import skreg
-from _datasets import load_dataset
 
 QUICK = os.environ.get("SKREG_EXAMPLE_QUICK") == "1"
 

@@ -38,6 +38,7 @@ from ._network import Network, build_layers
 from ._optimizers import SGD, Adam
 from ._penalties import ElasticNet
 from ._schedules import RUN_SCHEDULES, make_lr_schedule
+from ._threads import BlasThreads
 from ._training import (
     History,
     LoopSettings,
@@ -45,7 +46,6 @@ from ._training import (
     as_batches_ready,
     train,
 )
-from ._threads import BlasThreads
 from ._warnings import warn
 from .utils._sklearn_compat import (
     CallbackSupportMixin,

@@ -14,7 +14,13 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone, is_classifier
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    clone,
+    is_classifier,
+)
 from sklearn.metrics import check_scoring, log_loss
 from sklearn.model_selection import KFold, ParameterGrid, StratifiedKFold, check_cv
 from sklearn.utils import _safe_indexing, check_random_state
@@ -155,9 +161,7 @@ def _fit_fold(estimator, params, X, y, sample_weight, train, test, seed, scorer)
         fit_params["sample_weight"] = sample_weight[train]
     X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
     start = time.perf_counter()
-    model.fit(
-        X_train, y[train], X_val=X_test, y_val=y[test], **fit_params
-    )
+    model.fit(X_train, y[train], X_val=X_test, y_val=y[test], **fit_params)
     seconds = time.perf_counter() - start
     return model, scorer(model, X_test, y[test]), seconds
 
@@ -223,7 +227,9 @@ class _BaseMLPCV(BaseEstimator):
         self.verbose = verbose
 
     def _base_estimator(self):
-        estimator = self.estimator if self.estimator is not None else self._default_estimator()
+        estimator = (
+            self.estimator if self.estimator is not None else self._default_estimator()
+        )
         if "X_val" not in inspect.signature(estimator.fit).parameters:
             raise ValueError(
                 f"estimator {type(estimator).__name__} has no X_val parameter in "
@@ -306,18 +312,26 @@ class _BaseMLPCV(BaseEstimator):
             jobs = [(i, f) for i in alive for f in range(folds) if models[i][f] is None]
             results = parallel(
                 delayed(_fit_fold)(
-                    estimator, candidates[i], X, y, sample_weight,
-                    *splits[f], seeds[f], scorer,
+                    estimator,
+                    candidates[i],
+                    X,
+                    y,
+                    sample_weight,
+                    *splits[f],
+                    seeds[f],
+                    scorer,
                 )
                 for i, f in jobs
             )
-            for (i, f), (model, score, seconds) in zip(jobs, results):
+            for (i, f), (model, score, seconds) in zip(jobs, results, strict=True):
                 models[i][f], scores[i, f], times[i, f] = model, score, seconds
             n_fits += len(jobs)
             for i in set(models) - set(alive):
                 models[i] = None  # eliminated: free the fold models
             if self.verbose:
-                print(f"[{type(self).__name__}] {len(alive)} candidates x {folds} folds")
+                print(
+                    f"[{type(self).__name__}] {len(alive)} candidates x {folds} folds"
+                )
         return scores, times, models, n_fits
 
     @staticmethod
@@ -351,8 +365,11 @@ class _BaseMLPCV(BaseEstimator):
         for f in range(scores.shape[1]):
             results[f"split{f}_test_score"] = scores[:, f]
         results.update(
-            mean_test_score=means, std_test_score=stds, rank_test_score=rank,
-            n_folds=n_folds, mean_fit_time=np.array([np.nanmean(t) for t in times]),
+            mean_test_score=means,
+            std_test_score=stds,
+            rank_test_score=rank,
+            n_folds=n_folds,
+            mean_fit_time=np.array([np.nanmean(t) for t in times]),
         )
         self.cv_results_ = results
         self.best_index_ = int(order[0])
@@ -391,8 +408,13 @@ class MLPClassifierCV(ClassifierMixin, _BaseMLPCV):
 
     Parameters
     ----------
-{_PARAMETERS_DOC.format(tabular="TabularMLPClassifier", splitter="StratifiedKFold",
-                        scoring="the negative log-loss")}
+{
+        _PARAMETERS_DOC.format(
+            tabular="TabularMLPClassifier",
+            splitter="StratifiedKFold",
+            scoring="the negative log-loss",
+        )
+    }
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -447,7 +469,7 @@ class MLPClassifierCV(ClassifierMixin, _BaseMLPCV):
             class gives it probability 0.
         """
         total, probas = None, self._fold_predictions(X, "predict_proba")
-        for model, proba in zip(self.estimators_, probas):
+        for model, proba in zip(self.estimators_, probas, strict=True):
             aligned = np.zeros((proba.shape[0], len(self.classes_)))
             aligned[:, np.searchsorted(self.classes_, model.classes_)] = proba
             total = aligned if total is None else total + aligned
@@ -499,8 +521,11 @@ class MLPRegressorCV(RegressorMixin, _BaseMLPCV):
 
     Parameters
     ----------
-{_PARAMETERS_DOC.format(tabular="TabularMLPRegressor", splitter="KFold",
-                        scoring="R^2 ('r2')")}
+{
+        _PARAMETERS_DOC.format(
+            tabular="TabularMLPRegressor", splitter="KFold", scoring="R^2 ('r2')"
+        )
+    }
     Attributes
     ----------
 {_ATTRIBUTES_DOC}

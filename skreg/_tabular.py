@@ -163,11 +163,17 @@ class _TabularMLP(BaseEstimator):
     """Shared preprocessing and fitting of the tabular estimators."""
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "activation": [str],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "batch_size": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -286,7 +292,9 @@ class _TabularMLP(BaseEstimator):
             ),
         }[self.numeric_scaling]()
         numeric_steps = make_pipeline(
-            SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+            SimpleImputer(
+                strategy="median", add_indicator=True, keep_empty_features=True
+            ),
             scaler,
         )
         onehot = OneHotEncoder(
@@ -353,7 +361,10 @@ n_features), default=None
         validation = {}
         if X_val is not None:
             Z_val = preprocessor.transform(self._validate_X(X_val, reset=False))
-            validation = {"X_val": Z_val, "y_val": self._transform_target(y_val, target)}
+            validation = {
+                "X_val": Z_val,
+                "y_val": self._transform_target(y_val, target),
+            }
         mlp.fit(Z, y_fit, sample_weight=sample_weight, **validation)
         # set only now, so that a refused fit leaves the estimator as it was
         for name, value in target.items():
@@ -598,4 +609,3 @@ class TabularMLPRegressor(RegressorMixin, _TabularMLP):
         scaled = np.asarray(self.mlp_.predict(Z))
         flat = scaled.reshape(len(scaled), -1) * self.target_scale_ + self.target_mean_
         return flat.reshape(scaled.shape)
-

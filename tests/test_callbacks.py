@@ -71,8 +71,8 @@ def test_scoring_monitor_scores_every_epoch(data):
     monitor = callback.ScoringMonitor(scoring="accuracy")
     clf = MLPClassifier(**FAST).set_callbacks(monitor).fit(X, y)
     rows = _epoch_rows(monitor)
-    assert [row["task_id"] for row in rows] == list(range(clf.n_iter_)) == list(
-        range(6)
+    assert (
+        [row["task_id"] for row in rows] == list(range(clf.n_iter_)) == list(range(6))
     )
     scores = [row["accuracy"] for row in rows]
     assert len(set(scores)) > 1  # the weights change from epoch to epoch

@@ -24,7 +24,9 @@ GRID = {"dropout": [0.0, 0.2], "alpha": [1e-5, 1e-3]}
 
 
 def small_classifier_cv(**kwargs):
-    return MLPClassifierCV(GRID, estimator=TabularMLPClassifier(**SMALL), cv=3, **kwargs)
+    return MLPClassifierCV(
+        GRID, estimator=TabularMLPClassifier(**SMALL), cv=3, **kwargs
+    )
 
 
 def small_regressor_cv(**kwargs):

@@ -254,9 +254,7 @@ def test_the_recipe_is_reproducible_and_its_random_state_matters(solver):
 def test_pickled_mid_schedule_model_continues_identically():
     X = np.random.default_rng(0).standard_normal((80, 4))
     y = X[:, 0] + X[:, 1]
-    model = MLPRegressor(
-        hidden_layer_sizes=(8,), max_iter=10, random_state=0, **RECIPE
-    )
+    model = MLPRegressor(hidden_layer_sizes=(8,), max_iter=10, random_state=0, **RECIPE)
     for _ in range(3):
         model.partial_fit(X, y)
     restored = pickle.loads(pickle.dumps(model))

@@ -30,8 +30,8 @@ from skreg import MLPClassifier, MLPRegressor
 from skreg._base import BaseMLP
 from skreg._layers import Activation, BatchNorm, Context, Dense, Dropout, GaussianNoise
 from skreg._network import Network, build_layers
-from skreg._training import History, LoopSettings, _end_of_epoch
 from skreg._penalties import apply_max_norm
+from skreg._training import History, LoopSettings, _end_of_epoch
 
 
 @pytest.fixture(autouse=True)
@@ -912,8 +912,9 @@ def test_without_stochastic_regularizers_patience_counts_on_the_epoch_loss():
 
 def _epochs_until_stop(epoch_losses, mean_network_losses):
     """Epochs ``_end_of_epoch`` runs before stopping, fed these curves."""
-    settings = LoopSettings(batch_size=10, max_iter=100, shuffle=False, tol=0.1,
-                            n_iter_no_change=2)
+    settings = LoopSettings(
+        batch_size=10, max_iter=100, shuffle=False, tol=0.1, n_iter_no_change=2
+    )
     history = History()
     values = iter(mean_network_losses or [])
     mean_network = None if mean_network_losses is None else lambda net: next(values)

@@ -180,7 +180,9 @@ def test_refused_fit_keeps_the_fitted_model():
 
 def test_pipeline_grid_search_and_cross_val_score():
     X, y = make_classification(150, 4, random_state=0)
-    pipe = make_pipeline(FunctionTransformer(), TabularMLPClassifier(**SMALL, random_state=0))
+    pipe = make_pipeline(
+        FunctionTransformer(), TabularMLPClassifier(**SMALL, random_state=0)
+    )
     search = GridSearchCV(pipe, {"tabularmlpclassifier__dropout": [0.0, 0.3]}, cv=2)
     search.fit(X, y)
     assert set(search.cv_results_["param_tabularmlpclassifier__dropout"]) == {0.0, 0.3}
